@@ -1,0 +1,1 @@
+"""Segment pipeline: daily segment snapshots with exact join times, orchestrated by Dagster."""

@@ -1,0 +1,1 @@
+"""The user's project: sources, segments, journeys and destinations, loaded and validated."""

@@ -1,0 +1,96 @@
+"""`sources.yml`: the CRM attribute columns and their declared types."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from segment_pipeline.errors import DefinitionError
+
+EntityType = Literal["company", "contact"]
+
+#: The key column of each entity's source table.
+ENTITY_KEYS: dict[str, str] = {"company": "company_id", "contact": "contact_id"}
+
+#: Columns every CRM record has whatever sources.yml declares.
+SYSTEM_COLUMNS = ("updated_at", "is_deleted")
+
+
+class ColumnType(StrEnum):
+    """The declared types of SPEC 3, named as a user writes them."""
+
+    TEXT = "text"
+    INTEGER = "integer"
+    DOUBLE = "double"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+
+    @property
+    def sql_type(self) -> str:
+        """The SQL type name sqlglot understands for this declared type."""
+        return {
+            "text": "VARCHAR",
+            "integer": "BIGINT",
+            "double": "DOUBLE",
+            "boolean": "BOOLEAN",
+            "date": "DATE",
+            "timestamp": "TIMESTAMP",
+        }[self.value]
+
+
+class SourceTable(BaseModel):
+    """The attribute columns of one CRM source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    columns: dict[str, ColumnType] = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _identifiers(cls, columns: dict[str, ColumnType]) -> dict[str, ColumnType]:
+        for name in columns:
+            if not name.isidentifier() or name != name.lower():
+                raise ValueError(f"column {name!r} must be a lower-case identifier")
+            if name in SYSTEM_COLUMNS:
+                raise ValueError(f"column {name!r} is a system column and cannot be declared")
+        return columns
+
+
+class Sources(BaseModel):
+    """Both CRM sources; events have a fixed schema (SPEC 3)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    companies: SourceTable = Field(default_factory=SourceTable)
+    contacts: SourceTable = Field(default_factory=SourceTable)
+
+    def table(self, entity: EntityType) -> SourceTable:
+        """The source table of an entity type."""
+        return self.companies if entity == "company" else self.contacts
+
+    def attributes(self, entity: EntityType) -> dict[str, ColumnType]:
+        """Declared attribute columns of an entity, without its own key column."""
+        key = ENTITY_KEYS[entity]
+        return {name: kind for name, kind in self.table(entity).columns.items() if name != key}
+
+
+def load_sources(project_dir: Path) -> Sources:
+    """Read `<project>/sources.yml`; a mistake raises `DefinitionError` naming the place."""
+    path = project_dir / "sources.yml"
+    if not path.is_file():
+        raise DefinitionError(path, "", "file not found: create it with `companies:` and `contacts:`")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise DefinitionError(path, "", f"not valid YAML ({error.__class__.__name__})") from error
+    try:
+        return Sources.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        raise DefinitionError(path, location, first["msg"]) from error

@@ -1,0 +1,42 @@
+"""One error hierarchy: every user mistake is a `SegmentPipelineError` with one clear sentence.
+
+The CLI and the Dagster assets print these messages as they are, without a traceback;
+anything that is not a `SegmentPipelineError` is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SegmentPipelineError(Exception):
+    """A mistake a user can fix: the message names the file, the place and the fix."""
+
+
+class ConfigError(SegmentPipelineError):
+    """A setting (directory, warehouse path, date) is missing or malformed."""
+
+
+class IngestError(SegmentPipelineError):
+    """A landing file cannot be read at all (bad rows are quarantined, not raised)."""
+
+
+class DefinitionError(SegmentPipelineError):
+    """One mistake in a definition file, located by file and path inside it."""
+
+    def __init__(self, file: Path | str, path: str, reason: str) -> None:
+        self.file = str(file)
+        self.path = path
+        self.reason = reason
+        location = f"{self.file}: {path}" if path else self.file
+        super().__init__(f"{location}: {reason}")
+
+
+class ProjectInvalid(SegmentPipelineError):
+    """Every mistake found in a project, so a user can fix them all in one go."""
+
+    def __init__(self, errors: list[DefinitionError]) -> None:
+        self.errors = errors
+        first = errors[0] if errors else "no details"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"{first}{more}")

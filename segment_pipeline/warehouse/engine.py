@@ -1,0 +1,102 @@
+"""The one place that talks to the SQL engine.
+
+Everything above this module builds sqlglot expressions; this module renders them for
+the engine's dialect and runs them. DuckDB is the embedded default; a distributed engine
+later plugs in here by rendering the same expressions for its own dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+from sqlglot import exp
+
+from segment_pipeline.errors import ConfigError
+
+
+class WarehouseSettings(BaseModel):
+    """Where the warehouse lives and how much of the machine DuckDB may use."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    memory_limit: str | None = None
+    threads: int | None = None
+
+
+class Warehouse:
+    """Runs sqlglot expressions against one DuckDB connection."""
+
+    dialect = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    @classmethod
+    @contextmanager
+    def open(cls, settings: WarehouseSettings) -> Iterator[Warehouse]:
+        """Open (creating if needed) the DuckDB file with the configured limits."""
+        settings.path.parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, str | int] = {}
+        if settings.memory_limit:
+            config["memory_limit"] = settings.memory_limit
+        if settings.threads:
+            config["threads"] = settings.threads
+        try:
+            connection = duckdb.connect(str(settings.path), config=config)
+        except duckdb.Error as error:
+            raise ConfigError(f"cannot open warehouse {settings.path}: {error}") from error
+        try:
+            yield cls(connection)
+        finally:
+            connection.close()
+
+    def render(self, statement: exp.Expression) -> str:
+        """The statement as SQL text in this warehouse's dialect."""
+        return statement.sql(dialect=self.dialect)
+
+    def execute(self, statement: exp.Expression) -> None:
+        """Run a statement that returns nothing worth reading."""
+        self.connection.execute(self.render(statement))
+
+    def query(self, statement: exp.Expression) -> pd.DataFrame:
+        """Run a query and return its rows as a DataFrame."""
+        return self.connection.execute(self.render(statement)).df()
+
+    def rows(self, statement: exp.Expression) -> list[tuple[object, ...]]:
+        """Run a query and return its rows as tuples (for small results)."""
+        return self.connection.execute(self.render(statement)).fetchall()
+
+    def scalar(self, statement: exp.Expression) -> object:
+        """Run a query that returns one value."""
+        row = self.connection.execute(self.render(statement)).fetchone()
+        return None if row is None else row[0]
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        """Expose a DataFrame as a relation named `name` for the following statements."""
+        self.connection.register(name, frame)
+
+    def table_exists(self, name: str) -> bool:
+        """Whether a table or view of that name exists in the main schema."""
+        query = (
+            exp.select(exp.func("count", exp.Star()))
+            .from_("information_schema.tables")
+            .where(exp.column("table_name").eq(exp.Literal.string(name)))
+        )
+        return bool(self.scalar(query))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together or not at all."""
+        self.connection.begin()
+        try:
+            yield
+        except BaseException:
+            self.connection.rollback()
+            raise
+        self.connection.commit()

@@ -1,0 +1,158 @@
+"""The warehouse's tables: names, columns and types, created idempotently.
+
+CRM history tables get one column per attribute declared in sources.yml; a column added
+to sources.yml later is added to the table (existing rows read NULL), never dropped.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from segment_pipeline.definitions.sources import ENTITY_KEYS, EntityType, Sources
+from segment_pipeline.warehouse.engine import Warehouse
+
+#: Where each row came from: kept on every ingested row so it can be traced to its file line.
+LINEAGE_COLUMNS: dict[str, str] = {
+    "landed_on": "DATE",
+    "source_file": "VARCHAR",
+    "source_line": "BIGINT",
+}
+
+EVENTS_COLUMNS: dict[str, str] = {
+    "event_id": "VARCHAR",
+    "contact_id": "VARCHAR",
+    "company_id": "VARCHAR",
+    "event_name": "VARCHAR",
+    "occurred_at": "TIMESTAMP",
+    "properties": "JSON",
+    **LINEAGE_COLUMNS,
+    # True on the first landed copy of an event_id: the copy that counts (SPEC 3).
+    "is_first_copy": "BOOLEAN",
+}
+
+QUARANTINE_COLUMNS: dict[str, str] = {
+    "landed_on": "DATE",
+    "source": "VARCHAR",
+    "file": "VARCHAR",
+    "line": "BIGINT",
+    "reason": "VARCHAR",
+    "raw": "VARCHAR",
+}
+
+OUTPUT_TABLES: dict[str, dict[str, str]] = {
+    "segment_definitions": {
+        "segment": "VARCHAR",
+        "version": "VARCHAR",
+        "entity": "VARCHAR",
+        "mode": "VARCHAR",
+        "definition": "JSON",
+        "first_materialized_at": "TIMESTAMP",
+    },
+    "segment_snapshots": {
+        "snapshot_date": "DATE",
+        "segment": "VARCHAR",
+        "entity_type": "VARCHAR",
+        "entity_id": "VARCHAR",
+        "joined_at": "TIMESTAMP",
+        "definition_version": "VARCHAR",
+        "company_id": "VARCHAR",
+        "persona": "VARCHAR",
+        "persona_rank": "INTEGER",
+    },
+    "segment_deltas": {
+        "snapshot_date": "DATE",
+        "segment": "VARCHAR",
+        "entity_type": "VARCHAR",
+        "entity_id": "VARCHAR",
+        "change": "VARCHAR",
+        "reason": "VARCHAR",
+        "reason_detail": "VARCHAR",
+        "joined_at": "TIMESTAMP",
+        "definition_version": "VARCHAR",
+    },
+    "segment_history": {
+        "segment": "VARCHAR",
+        "entity_type": "VARCHAR",
+        "entity_id": "VARCHAR",
+        "added_on": "DATE",
+        "removed_on": "DATE",
+        "removal_reason": "VARCHAR",
+        "joined_at": "TIMESTAMP",
+    },
+    "journey_enrollments": {
+        "journey": "VARCHAR",
+        "entity_type": "VARCHAR",
+        "entity_id": "VARCHAR",
+        "entered_on": "DATE",
+        "completes_on": "DATE",
+        "definition_version": "VARCHAR",
+    },
+}
+
+
+def history_table(entity: EntityType) -> str:
+    """The SCD2 history table of an entity: every version ever landed."""
+    return "companies_history" if entity == "company" else "contacts_history"
+
+
+def history_columns(sources: Sources, entity: EntityType) -> dict[str, str]:
+    """Key, validity, declared attributes and lineage of an entity's history table."""
+    attributes = {name: kind.sql_type for name, kind in sources.attributes(entity).items()}
+    return {
+        ENTITY_KEYS[entity]: "VARCHAR",
+        "updated_at": "TIMESTAMP",
+        "is_deleted": "BOOLEAN",
+        **attributes,
+        **LINEAGE_COLUMNS,
+    }
+
+
+def create_table(name: str, columns: dict[str, str]) -> exp.Create:
+    """`CREATE TABLE IF NOT EXISTS name (...)` as an expression."""
+    schema = exp.Schema(
+        this=exp.to_table(name),
+        expressions=[
+            exp.ColumnDef(this=exp.to_identifier(column), kind=exp.DataType.build(kind))
+            for column, kind in columns.items()
+        ],
+    )
+    return exp.Create(this=schema, kind="TABLE", exists=True)
+
+
+def add_missing_columns(warehouse: Warehouse, name: str, columns: dict[str, str]) -> None:
+    """Add columns declared since the table was created (sources.yml grew)."""
+    existing = {
+        row[0]
+        for row in warehouse.rows(
+            exp.select("column_name")
+            .from_("information_schema.columns")
+            .where(exp.column("table_name").eq(exp.Literal.string(name)))
+        )
+    }
+    for column, kind in columns.items():
+        if column not in existing:
+            warehouse.execute(
+                exp.Alter(
+                    this=exp.to_table(name),
+                    kind="TABLE",
+                    actions=[
+                        exp.ColumnDef(
+                            this=exp.to_identifier(column), kind=exp.DataType.build(kind)
+                        )
+                    ],
+                )
+            )
+
+
+def ensure_schema(warehouse: Warehouse, sources: Sources) -> None:
+    """Create every table the pipeline reads or writes, and add newly declared columns."""
+    tables: dict[str, dict[str, str]] = {
+        history_table("company"): history_columns(sources, "company"),
+        history_table("contact"): history_columns(sources, "contact"),
+        "events": EVENTS_COLUMNS,
+        "quarantine": QUARANTINE_COLUMNS,
+        **OUTPUT_TABLES,
+    }
+    for name, columns in tables.items():
+        warehouse.execute(create_table(name, columns))
+        add_missing_columns(warehouse, name, columns)
