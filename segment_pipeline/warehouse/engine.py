@@ -36,6 +36,8 @@ class Warehouse:
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
+        # Naive timestamps in the data are UTC, and so is every time the pipeline computes.
+        connection.execute("SET TimeZone = 'UTC'")
 
     @classmethod
     @contextmanager

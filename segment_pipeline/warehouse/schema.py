@@ -136,9 +136,7 @@ def add_missing_columns(warehouse: Warehouse, name: str, columns: dict[str, str]
                     this=exp.to_table(name),
                     kind="TABLE",
                     actions=[
-                        exp.ColumnDef(
-                            this=exp.to_identifier(column), kind=exp.DataType.build(kind)
-                        )
+                        exp.ColumnDef(this=exp.to_identifier(column), kind=exp.DataType.build(kind))
                     ],
                 )
             )

@@ -1,0 +1,1 @@
+"""Landing zone to warehouse: read each day's files, quarantine bad rows, keep every version."""

@@ -1,0 +1,37 @@
+"""Small sqlglot helpers shared by every module that builds SQL.
+
+Templates here are parsed once by sqlglot and filled with expressions through named
+placeholders, so a user's value only ever reaches SQL as a sqlglot literal.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlglot
+from sqlglot import exp
+
+
+def template(sql: str, **values: exp.Expression) -> exp.Expression:
+    """Parse a DuckDB-dialect template and fill its `:name` placeholders with expressions."""
+    return exp.replace_placeholders(sqlglot.parse_one(sql, read="duckdb"), **values)
+
+
+def lit(value: str | int | float | bool | date | datetime | None) -> exp.Expression:
+    """A Python value as a typed SQL literal."""
+    if value is None:
+        return exp.null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    return exp.Literal.string(value)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    """A column reference whose identifiers are quoted when they need to be."""
+    return exp.column(name, table=table, quoted=None)
