@@ -40,3 +40,7 @@ class ProjectInvalid(SegmentPipelineError):
         first = errors[0] if errors else "no details"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         super().__init__(f"{first}{more}")
+
+
+class DeliveryError(SegmentPipelineError):
+    """A destination did not take a day's changes: names the destination, batch and cause."""

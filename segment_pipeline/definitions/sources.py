@@ -83,7 +83,9 @@ def load_sources(project_dir: Path) -> Sources:
     """Read `<project>/sources.yml`; a mistake raises `DefinitionError` naming the place."""
     path = project_dir / "sources.yml"
     if not path.is_file():
-        raise DefinitionError(path, "", "file not found: create it with `companies:` and `contacts:`")
+        raise DefinitionError(
+            path, "", "file not found: create it with `companies:` and `contacts:`"
+        )
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:

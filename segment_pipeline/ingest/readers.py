@@ -45,7 +45,8 @@ numbered as (
         over (order by line_no rows unbounded preceding) as record_no
     from quotes
 )
-select record_no, min(line_no) as line, rtrim(string_agg(coalesce(text, ''), chr(10) order by line_no), chr(10)) as raw
+select record_no, min(line_no) as line,
+       rtrim(string_agg(coalesce(text, ''), chr(10) order by line_no), chr(10)) as raw
 from numbered
 where record_no > 0
 group by record_no
