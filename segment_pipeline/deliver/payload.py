@@ -1,0 +1,87 @@
+"""Webhook batches: the exact bytes sent, their signature and their idempotency key.
+
+Everything here is a pure function of the day's delta, so a batch re-sent by a retry or a
+re-run is byte-identical and carries the same signature; receivers can rely on that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from segment_pipeline.deliver.changes import Record
+
+#: The fields of one change in a batch; segment and day are stated once, at the top.
+CHANGE_FIELDS: tuple[str, ...] = (
+    "entity_type",
+    "entity_id",
+    "change",
+    "reason",
+    "reason_detail",
+    "joined_at",
+    "definition_version",
+)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One POST body: batch `index` (1-based) of `batches` for a segment and day."""
+
+    index: int
+    batches: int
+    idempotency_key: str
+    body: bytes
+    size: int
+
+    @property
+    def body_sha256(self) -> str:
+        """Hex SHA-256 of the body: what decides whether a delivered batch must be re-sent."""
+        return hashlib.sha256(self.body).hexdigest()
+
+
+def idempotency_key(segment: str, snapshot_date: date, index: int) -> str:
+    """`<segment>:<YYYY-MM-DD>:<batch>`: the slot a batch fills at the receiver."""
+    return f"{segment}:{snapshot_date.isoformat()}:{index}"
+
+
+def encode(document: object) -> bytes:
+    """Canonical JSON (sorted keys, no spaces, ASCII): equal documents give equal bytes."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
+def signature(body: bytes, secret: str) -> str:
+    """The `X-Signature` header value: `sha256=` and the hex HMAC-SHA256 of the body bytes."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def build_batches(
+    segment: str, snapshot_date: date, records: list[Record], batch_size: int
+) -> list[Batch]:
+    """Split ordered change records into batches of at most `batch_size` changes.
+
+    A day without changes yields no batch at all: a receiver hears only about changes.
+    """
+    chunks = [records[start : start + batch_size] for start in range(0, len(records), batch_size)]
+    batches = []
+    for index, chunk in enumerate(chunks, start=1):
+        document = {
+            "segment": segment,
+            "snapshot_date": snapshot_date.isoformat(),
+            "batch": index,
+            "batches": len(chunks),
+            "changes": [{field: record[field] for field in CHANGE_FIELDS} for record in chunk],
+        }
+        batches.append(
+            Batch(
+                index=index,
+                batches=len(chunks),
+                idempotency_key=idempotency_key(segment, snapshot_date, index),
+                body=encode(document),
+                size=len(chunk),
+            )
+        )
+    return batches
