@@ -1,0 +1,526 @@
+"""A brute-force model of SPEC 5 (time semantics), sharing no code with the pipeline.
+
+Deliberately literal and slow: plain Python over small lists of dataclasses. Membership
+`m(e, t)` is evaluated straight from the definitions of SPEC 5 at any instant `t`; the join
+time is found by evaluating `m` at every instant where anything can change (a "candidate")
+and just after it, and walking back from `as_of(D)`.
+
+Why that is exhaustive: between two consecutive candidates nothing the conditions read can
+change. Versions switch at their `updated_at` (right-continuous), an event starts to count
+at its `occurred_at` (right-continuous) and a `last_days: N` window lets it go just after
+`occurred_at + N days` (left-continuous). So `m` is constant on every open interval between
+candidates and may take another value on the candidates themselves. Data times are whole
+seconds, so `c + 1 microsecond` stands for the whole open interval after `c`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from datetime import date, datetime, time, timedelta
+
+MICROSECOND = timedelta(microseconds=1)
+
+#: SQL three-valued logic: None is NULL / unknown.
+Truth = bool | None
+
+
+def as_of(snapshot_date: date) -> datetime:
+    """The instant a snapshot for `snapshot_date` is taken: the next day at midnight."""
+    return datetime.combine(snapshot_date + timedelta(days=1), time())
+
+
+def midnight(day: date) -> datetime:
+    """00:00 of a day."""
+    return datetime.combine(day, time())
+
+
+def _short(instant: datetime) -> str:
+    return instant.strftime("%m-%dT%H:%M:%S")
+
+
+# --------------------------------------------------------------------------------------
+# Data: CRM versions and events, as they sit in the landing files.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Version:
+    """One CRM change record (company or contact), landed on `landed_on`.
+
+    Rows of one landing day keep their relative order in the file (the order of the
+    tuple they sit in). `spelling` only tells the file writer how to spell the timestamp.
+    """
+
+    key: str
+    updated_at: datetime
+    landed_on: date
+    is_deleted: bool = False
+    attributes: Mapping[str, object] = field(default_factory=dict)
+    spelling: str = "Z"
+
+    def __repr__(self) -> str:
+        deleted = " DELETED" if self.is_deleted else ""
+        spelled = "" if self.spelling == "Z" else f" spelled {self.spelling!r}"
+        return (
+            f"V({self.key} @{_short(self.updated_at)} landed {self.landed_on:%m-%d}"
+            f"{deleted} {dict(self.attributes)}{spelled})"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis prints falsifying examples with this: one compact line per row."""
+        printer.text(repr(self))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One landed copy of an event. `company_id` None means empty (absent, "" or null)."""
+
+    event_id: str
+    contact_id: str
+    event_name: str
+    occurred_at: datetime
+    landed_on: date
+    company_id: str | None = None
+    properties: Mapping[str, object] = field(default_factory=dict)
+    spelling: str = "Z"
+    empty_company: str = ""
+
+    def __repr__(self) -> str:
+        company = self.company_id if self.company_id is not None else f"<{self.empty_company!r}>"
+        spelled = "" if self.spelling == "Z" else f" spelled {self.spelling!r}"
+        return (
+            f"E({self.event_id} {self.event_name} by {self.contact_id} co={company} "
+            f"@{_short(self.occurred_at)} landed {self.landed_on:%m-%d} "
+            f"{dict(self.properties)}{spelled})"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Hypothesis prints falsifying examples with this: one compact line per row."""
+        printer.text(repr(self))
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything that lands, in file order within each landing day."""
+
+    companies: tuple[Version, ...] = ()
+    contacts: tuple[Version, ...] = ()
+    events: tuple[Event, ...] = ()
+
+    def versions(self, entity: str) -> tuple[Version, ...]:
+        return self.companies if entity == "company" else self.contacts
+
+
+# --------------------------------------------------------------------------------------
+# Predicates: a tiny SQL subset, rendered as SQL text and evaluated with NULL semantics.
+# --------------------------------------------------------------------------------------
+
+_COMPARE: dict[str, Callable[[object, object], bool]] = {
+    "=": lambda a, b: a == b,
+    "<>": lambda a, b: a != b,
+    "<": lambda a, b: a < b,  # type: ignore[operator]
+    "<=": lambda a, b: a <= b,  # type: ignore[operator]
+    ">": lambda a, b: a > b,  # type: ignore[operator]
+    ">=": lambda a, b: a >= b,  # type: ignore[operator]
+}
+
+
+def _sql_literal(value: object) -> str:
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def _read(row: Mapping[str, object], column: str) -> object:
+    """A column's value; `properties.<key>` is the JSON value as text (None when absent)."""
+    if column.startswith("properties."):
+        properties = row.get("properties")
+        assert isinstance(properties, Mapping)
+        value = properties.get(column.removeprefix("properties."))
+        if value is None:
+            return None
+        assert not isinstance(value, bool)
+        return str(value)
+    return row.get(column)
+
+
+def _typed(value: object, literal: object) -> object:
+    """Text compared with a numeric literal is compared as a number."""
+    if isinstance(literal, int) and isinstance(value, str):
+        return float(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Compare:
+    column: str
+    op: str
+    literal: int | str
+
+    def sql(self) -> str:
+        return f"{self.column} {self.op} {_sql_literal(self.literal)}"
+
+    def evaluate(self, row: Mapping[str, object]) -> Truth:
+        value = _read(row, self.column)
+        if value is None:
+            return None
+        return _COMPARE[self.op](_typed(value, self.literal), self.literal)
+
+
+@dataclass(frozen=True)
+class In:
+    column: str
+    values: tuple[int | str, ...]
+
+    def sql(self) -> str:
+        return f"{self.column} IN ({', '.join(_sql_literal(v) for v in self.values)})"
+
+    def evaluate(self, row: Mapping[str, object]) -> Truth:
+        value = _read(row, self.column)
+        if value is None:
+            return None
+        return any(_typed(value, v) == v for v in self.values)
+
+
+@dataclass(frozen=True)
+class Between:
+    column: str
+    low: int
+    high: int
+
+    def sql(self) -> str:
+        return f"{self.column} BETWEEN {self.low} AND {self.high}"
+
+    def evaluate(self, row: Mapping[str, object]) -> Truth:
+        value = _read(row, self.column)
+        if value is None:
+            return None
+        number = _typed(value, self.low)
+        return self.low <= number <= self.high  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class IsNull:
+    column: str
+    negated: bool = False
+
+    def sql(self) -> str:
+        return f"{self.column} IS {'NOT ' if self.negated else ''}NULL"
+
+    def evaluate(self, row: Mapping[str, object]) -> Truth:
+        return (_read(row, self.column) is None) != self.negated
+
+
+@dataclass(frozen=True)
+class And:
+    left: Predicate
+    right: Predicate
+
+    def sql(self) -> str:
+        return f"({self.left.sql()}) AND ({self.right.sql()})"
+
+    def evaluate(self, row: Mapping[str, object]) -> Truth:
+        values = (self.left.evaluate(row), self.right.evaluate(row))
+        if False in values:
+            return False
+        return None if None in values else True
+
+
+@dataclass(frozen=True)
+class Or:
+    left: Predicate
+    right: Predicate
+
+    def sql(self) -> str:
+        return f"({self.left.sql()}) OR ({self.right.sql()})"
+
+    def evaluate(self, row: Mapping[str, object]) -> Truth:
+        values = (self.left.evaluate(row), self.right.evaluate(row))
+        if True in values:
+            return True
+        return None if None in values else False
+
+
+@dataclass(frozen=True)
+class NotP:
+    operand: Predicate
+
+    def sql(self) -> str:
+        return f"NOT ({self.operand.sql()})"
+
+    def evaluate(self, row: Mapping[str, object]) -> Truth:
+        value = self.operand.evaluate(row)
+        return None if value is None else not value
+
+
+Predicate = Compare | In | Between | IsNull | And | Or | NotP
+
+
+# --------------------------------------------------------------------------------------
+# Segment definitions (SPEC 4.1), as plain data.
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LastDays:
+    days: int
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Count:
+    op: str  # at_least | at_most | exactly | between
+    low: int
+    high: int | None = None  # only for between
+
+    def accepts(self, count: int) -> bool:
+        if self.op == "at_least":
+            return count >= self.low
+        if self.op == "at_most":
+            return count <= self.low
+        if self.op == "exactly":
+            return count == self.low
+        assert self.op == "between" and self.high is not None
+        return self.low <= count <= self.high
+
+
+@dataclass(frozen=True)
+class All:
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class Attribute:
+    predicate: Predicate
+
+
+@dataclass(frozen=True)
+class CompanyAttribute:
+    predicate: Predicate
+
+
+@dataclass(frozen=True)
+class EventCondition:
+    name: str
+    where: Predicate | None = None
+    within: LastDays | DateWindow | None = None
+    count: Count = Count("at_least", 1)
+
+
+@dataclass(frozen=True)
+class InSegment:
+    segment: str
+
+
+Condition = All | AnyOf | Not | Attribute | CompanyAttribute | EventCondition | InSegment
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    entity: str  # company | contact
+    condition: Condition
+
+
+def walk(condition: Condition) -> list[Condition]:
+    """The condition and all its descendants."""
+    found: list[Condition] = [condition]
+    if isinstance(condition, All | AnyOf):
+        for child in condition.conditions:
+            found.extend(walk(child))
+    elif isinstance(condition, Not):
+        found.extend(walk(condition.condition))
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# The model.
+# --------------------------------------------------------------------------------------
+
+#: One member of one snapshot: (segment, entity_type, entity_id, joined_at).
+MemberRow = tuple[str, str, str, datetime]
+
+
+class SnapshotModel:
+    """Membership and join times for one snapshot date, from the data visible to it."""
+
+    def __init__(self, history: History, segments: tuple[Segment, ...], snapshot: date) -> None:
+        self.as_of = as_of(snapshot)
+        self.segments = {segment.name: segment for segment in segments}
+        # Visible versions per entity type and key, each with its tie-break order.
+        self.versions: dict[str, dict[str, list[tuple[tuple[object, ...], Version]]]] = {}
+        for entity in ("company", "contact"):
+            by_key: dict[str, list[tuple[tuple[object, ...], Version]]] = {}
+            for position, version in enumerate(history.versions(entity)):
+                if version.landed_on <= snapshot and version.updated_at < self.as_of:
+                    order = (version.updated_at, version.landed_on, position)
+                    by_key.setdefault(version.key, []).append((order, version))
+            self.versions[entity] = by_key
+        # Events: the first landed copy of each event_id among those landed so far.
+        first_copies: dict[str, tuple[tuple[date, int], Event]] = {}
+        for position, event in enumerate(history.events):
+            if event.landed_on > snapshot:
+                continue
+            order = (event.landed_on, position)
+            if event.event_id not in first_copies or order < first_copies[event.event_id][0]:
+                first_copies[event.event_id] = (order, event)
+        self.events = [
+            event for _, event in first_copies.values() if event.occurred_at < self.as_of
+        ]
+        self.event_company = {
+            event.event_id: self._attributed_company(event) for event in self.events
+        }
+        self._memo: dict[tuple[str, str, datetime], bool] = {}
+
+    # -- records -----------------------------------------------------------------------
+
+    def version_at(self, entity: str, key: str, t: datetime) -> Version | None:
+        """The latest visible version with updated_at <= t (ties: later landing, later row)."""
+        eligible = [item for item in self.versions[entity].get(key, []) if item[1].updated_at <= t]
+        return max(eligible, key=lambda item: item[0])[1] if eligible else None
+
+    def attributes_at(self, entity: str, key: str, t: datetime) -> Mapping[str, object] | None:
+        """The attributes at t, or None when the record does not exist at t."""
+        version = self.version_at(entity, key, t)
+        if version is None or version.is_deleted:
+            return None
+        return version.attributes
+
+    def _attributed_company(self, event: Event) -> str | None:
+        if event.company_id:
+            return event.company_id
+        contact = self.attributes_at("contact", event.contact_id, event.occurred_at)
+        if contact is None:
+            return None
+        company = contact.get("company_id")
+        return company if isinstance(company, str) and company else None
+
+    def company_of_contact(self, contact_id: str, t: datetime) -> str | None:
+        contact = self.attributes_at("contact", contact_id, t)
+        company = None if contact is None else contact.get("company_id")
+        return company if isinstance(company, str) else None
+
+    # -- conditions --------------------------------------------------------------------
+
+    def member(self, segment_name: str, key: str, t: datetime) -> bool:
+        """m(e, t): the entity exists at t and the segment's condition holds at t."""
+        memo_key = (segment_name, key, t)
+        if memo_key not in self._memo:
+            segment = self.segments[segment_name]
+            exists = self.attributes_at(segment.entity, key, t) is not None
+            self._memo[memo_key] = exists and self.holds(segment.condition, segment, key, t)
+        return self._memo[memo_key]
+
+    def holds(self, condition: Condition, segment: Segment, key: str, t: datetime) -> bool:
+        if isinstance(condition, All):
+            return all(self.holds(c, segment, key, t) for c in condition.conditions)
+        if isinstance(condition, AnyOf):
+            return any(self.holds(c, segment, key, t) for c in condition.conditions)
+        if isinstance(condition, Not):
+            return not self.holds(condition.condition, segment, key, t)
+        if isinstance(condition, Attribute):
+            attributes = self.attributes_at(segment.entity, key, t)
+            return attributes is not None and condition.predicate.evaluate(attributes) is True
+        if isinstance(condition, CompanyAttribute):
+            assert segment.entity == "contact"
+            company_id = self.company_of_contact(key, t)
+            company = None if company_id is None else self.attributes_at("company", company_id, t)
+            return company is not None and condition.predicate.evaluate(company) is True
+        if isinstance(condition, EventCondition):
+            return condition.count.accepts(self.event_count(condition, segment.entity, key, t))
+        assert isinstance(condition, InSegment)
+        target = self.segments[condition.segment]
+        if target.entity == segment.entity:
+            return self.member(target.name, key, t)
+        assert segment.entity == "contact" and target.entity == "company"
+        company_id = self.company_of_contact(key, t)
+        return company_id is not None and self.member(target.name, company_id, t)
+
+    def event_count(self, condition: EventCondition, entity: str, key: str, t: datetime) -> int:
+        count = 0
+        for event in self.events:
+            owner = event.contact_id if entity == "contact" else self.event_company[event.event_id]
+            if owner != key or event.event_name != condition.name or event.occurred_at > t:
+                continue
+            window = condition.within
+            if isinstance(window, LastDays) and event.occurred_at < t - timedelta(days=window.days):
+                continue
+            if isinstance(window, DateWindow) and not (
+                midnight(window.start)
+                <= event.occurred_at
+                < midnight(window.end + timedelta(days=1))
+            ):
+                continue
+            row = {"event_name": event.event_name, "properties": event.properties}
+            if condition.where is not None and condition.where.evaluate(row) is not True:
+                continue
+            count += 1
+        return count
+
+    # -- join times --------------------------------------------------------------------
+
+    def candidates(self) -> list[datetime]:
+        """Every instant at which some membership could change, up to as_of, ascending."""
+        conditions = [c for s in self.segments.values() for c in walk(s.condition)]
+        windows = [c.within for c in conditions if isinstance(c, EventCondition)]
+        found = {self.as_of}
+        for by_key in self.versions.values():
+            found.update(v.updated_at for items in by_key.values() for _, v in items)
+        for event in self.events:
+            found.add(event.occurred_at)
+            found.update(
+                event.occurred_at + timedelta(days=w.days)
+                for w in windows
+                if isinstance(w, LastDays)
+            )
+        for window in windows:
+            if isinstance(window, DateWindow):
+                found.update({midnight(window.start), midnight(window.end + timedelta(days=1))})
+        return sorted(instant for instant in found if instant <= self.as_of)
+
+    def join_time(self, segment_name: str, key: str) -> datetime | None:
+        """Start of the unbroken stretch of membership ending at as_of; None if not a member."""
+        candidates = self.candidates()
+        if not self.member(segment_name, key, self.as_of):
+            return None
+        start = self.as_of
+        for candidate in reversed(candidates[:-1]):
+            if not self.member(segment_name, key, candidate + MICROSECOND):
+                return start  # the open interval (candidate, start) is out
+            if not self.member(segment_name, key, candidate):
+                return candidate  # in on (candidate, as_of]: the infimum is candidate
+            start = candidate
+        # Before the first candidate nothing exists yet.
+        assert not self.member(segment_name, key, start - MICROSECOND)
+        return start
+
+    def members(self) -> set[MemberRow]:
+        rows: set[MemberRow] = set()
+        for segment in self.segments.values():
+            for key in self.versions[segment.entity]:
+                joined_at = self.join_time(segment.name, key)
+                if joined_at is not None:
+                    rows.add((segment.name, segment.entity, key, joined_at))
+        return rows
+
+
+def model_members(
+    history: History, segments: tuple[Segment, ...], snapshot: date
+) -> set[MemberRow]:
+    """The members of every segment in the snapshot for `snapshot`, with join times."""
+    return SnapshotModel(history, segments, snapshot).members()

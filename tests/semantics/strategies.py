@@ -1,0 +1,410 @@
+"""Hypothesis strategies for random histories and segment definitions, and their writers.
+
+Universes are tiny (1-3 companies, 1-5 contacts, 0-15 events, 3-6 landing days) and every
+timestamp comes from a small set of instants around the landing days, so collisions,
+midnights, late rows, future-dated rows and window edges happen all the time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import yaml
+from hypothesis import strategies as st
+
+from .model import (
+    All,
+    And,
+    AnyOf,
+    Attribute,
+    Between,
+    CompanyAttribute,
+    Compare,
+    Condition,
+    Count,
+    DateWindow,
+    Event,
+    EventCondition,
+    History,
+    In,
+    InSegment,
+    IsNull,
+    LastDays,
+    Not,
+    NotP,
+    Or,
+    Predicate,
+    Segment,
+    Version,
+)
+
+FIRST_DAY = date(2026, 3, 2)
+EVENT_NAMES = ("viewed", "clicked")
+#: Times of day the data uses: midnights, the day, and the last second of a day.
+TIMES_OF_DAY = (time(0, 0), time(9, 0), time(12, 0), time(23, 59, 59))
+#: How a timestamp is spelled in a landing file; all mean the same UTC instant.
+SPELLINGS = ("Z", "+00:00", "", "+02:00")
+#: How an empty event company_id is spelled.
+EMPTY_COMPANY = ("", "absent", "null")
+
+SOURCES_YML = {
+    "companies": {"columns": {"employee_count": "integer", "country": "text"}},
+    "contacts": {"columns": {"company_id": "text", "seniority": "text"}},
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Landing days, what lands on them, and the segments evaluated."""
+
+    days: tuple[date, ...]
+    history: History
+    segments: tuple[Segment, ...]
+
+
+# --------------------------------------------------------------------------------------
+# Histories
+# --------------------------------------------------------------------------------------
+
+
+def instants(days: Sequence[date]) -> list[datetime]:
+    """Candidate data times: from the day before the first landing day to the day after."""
+    first = days[0] - timedelta(days=1)
+    return [
+        datetime.combine(first + timedelta(days=offset), moment)
+        for offset in range(len(days) + 2)
+        for moment in TIMES_OF_DAY
+    ]
+
+
+@st.composite
+def landing_day(draw: st.DrawFn, days: Sequence[date], instant: datetime) -> date:
+    """Mostly the instant's own day (clamped), else any day: late and future-dated rows."""
+    natural = min(max(instant.date(), days[0]), days[-1])
+    return draw(st.one_of(st.just(natural), st.sampled_from(days)))
+
+
+@st.composite
+def versions(
+    draw: st.DrawFn,
+    days: Sequence[date],
+    keys: Sequence[str],
+    attributes: dict[str, st.SearchStrategy[object]],
+) -> list[Version]:
+    """1-3 versions per key, some sharing updated_at, some deletions; file order shuffled."""
+    moments = instants(days)
+    rows: list[Version] = []
+    for key in keys:
+        previous: datetime | None = None
+        for _ in range(draw(st.integers(1, 3))):
+            collide = previous is not None and draw(st.booleans())
+            updated_at = previous if collide and previous else draw(st.sampled_from(moments))
+            previous = updated_at
+            rows.append(
+                Version(
+                    key=key,
+                    updated_at=updated_at,
+                    landed_on=draw(landing_day(days, updated_at)),
+                    is_deleted=draw(st.booleans()),
+                    attributes={name: draw(values) for name, values in attributes.items()},
+                    spelling=draw(st.sampled_from(SPELLINGS)),
+                )
+            )
+    return draw(st.permutations(rows))
+
+
+@st.composite
+def properties(draw: st.DrawFn) -> dict[str, object]:
+    found: dict[str, object] = {}
+    plan = draw(st.sampled_from([None, "pro", "free"]))
+    seats = draw(st.sampled_from([None, 3, 1, 5, "3"]))
+    if plan is not None:
+        found["plan"] = plan
+    if seats is not None:
+        found["seats"] = seats
+    return found
+
+
+@st.composite
+def events(
+    draw: st.DrawFn, days: Sequence[date], companies: Sequence[str], contacts: Sequence[str]
+) -> list[Event]:
+    """0-15 events; some are later copies of an earlier event_id (same event, maybe other
+    properties: the first landed copy must win)."""
+    moments = instants(days)
+    rows: list[Event] = []
+    for number in range(draw(st.integers(0, 15))):
+        if rows and draw(st.booleans()):
+            original = draw(st.sampled_from(rows))
+            rows.append(
+                Event(
+                    event_id=original.event_id,
+                    contact_id=original.contact_id,
+                    event_name=original.event_name,
+                    occurred_at=original.occurred_at,
+                    landed_on=draw(st.sampled_from(days)),
+                    company_id=original.company_id,
+                    properties=draw(st.one_of(st.just(original.properties), properties())),
+                    spelling=draw(st.sampled_from(SPELLINGS)),
+                    empty_company=original.empty_company,
+                )
+            )
+            continue
+        occurred_at = draw(st.sampled_from(moments))
+        rows.append(
+            Event(
+                event_id=f"ev{number}",
+                contact_id=draw(st.sampled_from(contacts)),
+                event_name=draw(st.sampled_from(EVENT_NAMES)),
+                occurred_at=occurred_at,
+                landed_on=draw(landing_day(days, occurred_at)),
+                company_id=draw(st.sampled_from([None, *companies])),
+                properties=draw(properties()),
+                spelling=draw(st.sampled_from(SPELLINGS)),
+                empty_company=draw(st.sampled_from(EMPTY_COMPANY)),
+            )
+        )
+    return rows
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[tuple[date, ...], History]:
+    days = tuple(FIRST_DAY + timedelta(days=n) for n in range(draw(st.integers(3, 6))))
+    companies = [f"co{n}" for n in range(1, draw(st.integers(1, 3)) + 1)]
+    contacts = [f"ct{n}" for n in range(1, draw(st.integers(1, 5)) + 1)]
+    company_attributes: dict[str, st.SearchStrategy[object]] = {
+        "employee_count": st.sampled_from([None, 50, 500, 1000]),
+        "country": st.sampled_from([None, "GB", "US", "FR"]),
+    }
+    contact_attributes: dict[str, st.SearchStrategy[object]] = {
+        "company_id": st.sampled_from([*companies, None]),
+        "seniority": st.sampled_from([None, "vp", "cxo", "ic"]),
+    }
+    history = History(
+        companies=tuple(draw(versions(days, companies, company_attributes))),
+        contacts=tuple(draw(versions(days, contacts, contact_attributes))),
+        events=tuple(draw(events(days, companies, contacts))),
+    )
+    return days, history
+
+
+# --------------------------------------------------------------------------------------
+# Definitions
+# --------------------------------------------------------------------------------------
+
+_COMPANY_PREDICATES: list[Predicate] = [
+    Compare("employee_count", ">=", 500),
+    Compare("country", "=", "GB"),
+    In("country", ("GB", "US")),
+    IsNull("country"),
+    IsNull("employee_count", negated=True),
+    Compare("employee_count", "<", 500),
+    Compare("country", "<>", "GB"),
+    Between("employee_count", 100, 500),
+    NotP(Compare("country", "=", "US")),
+    And(Compare("employee_count", ">=", 500), In("country", ("GB", "US"))),
+    Or(Compare("employee_count", "=", 50), Compare("country", "=", "FR")),
+]
+_CONTACT_PREDICATES: list[Predicate] = [
+    Compare("seniority", "=", "vp"),
+    In("seniority", ("vp", "cxo")),
+    IsNull("seniority"),
+    Compare("company_id", "=", "co1"),
+    IsNull("company_id"),
+    Compare("seniority", "<>", "ic"),
+    NotP(In("seniority", ("vp", "cxo"))),
+    Or(Compare("seniority", "=", "cxo"), Compare("company_id", "=", "co2")),
+]
+_EVENT_PREDICATES: list[Predicate] = [
+    Compare("properties.plan", "=", "pro"),
+    Compare("properties.seats", ">=", 3),
+    IsNull("properties.plan"),
+    Compare("properties.plan", "<>", "pro"),
+    Compare("properties.seats", "<", 3),
+    Compare("properties.seats", "=", 3),
+    In("properties.plan", ("pro", "free")),
+    NotP(Compare("properties.plan", "=", "free")),
+    And(Compare("properties.plan", "=", "pro"), Compare("properties.seats", ">=", 3)),
+    Or(IsNull("properties.plan"), Compare("properties.seats", "<=", 1)),
+]
+
+
+def counts() -> st.SearchStrategy[Count]:
+    return st.one_of(
+        st.builds(Count, st.just("at_least"), st.integers(1, 3)),
+        st.builds(Count, st.just("at_most"), st.integers(0, 2)),
+        st.builds(Count, st.just("exactly"), st.integers(0, 2)),
+        st.tuples(st.integers(0, 2), st.integers(0, 2)).map(
+            lambda pair: Count("between", pair[0], pair[0] + pair[1])
+        ),
+    )
+
+
+def windows(days: Sequence[date]) -> st.SearchStrategy[LastDays | DateWindow | None]:
+    around = [days[0] - timedelta(days=1), *days]
+    date_windows = st.tuples(st.sampled_from(around), st.integers(0, 2)).map(
+        lambda pair: DateWindow(pair[0], pair[0] + timedelta(days=pair[1]))
+    )
+    return st.one_of(st.none(), st.builds(LastDays, st.integers(1, 3)), date_windows)
+
+
+def event_conditions(days: Sequence[date]) -> st.SearchStrategy[EventCondition]:
+    return st.builds(
+        EventCondition,
+        name=st.sampled_from(EVENT_NAMES),
+        where=st.one_of(st.none(), st.sampled_from(_EVENT_PREDICATES)),
+        within=windows(days),
+        count=st.one_of(st.just(Count("at_least", 1)), counts()),
+    )
+
+
+def conditions(
+    entity: str, earlier: Sequence[Segment], days: Sequence[date], depth: int = 2
+) -> st.SearchStrategy[Condition]:
+    """A random condition tree for a segment on `entity` that may reference `earlier`."""
+    leaves: list[st.SearchStrategy[Condition]] = [
+        st.sampled_from(_COMPANY_PREDICATES if entity == "company" else _CONTACT_PREDICATES).map(
+            Attribute
+        ),
+        event_conditions(days),
+    ]
+    if entity == "contact":
+        leaves.append(st.sampled_from(_COMPANY_PREDICATES).map(CompanyAttribute))
+    references = [s.name for s in earlier if s.entity in (entity, "company")]
+    if references:
+        leaves.append(st.sampled_from(references).map(InSegment))
+    if depth == 0:
+        return st.one_of(leaves)
+    child = conditions(entity, earlier, days, depth - 1)
+    return st.one_of(
+        *leaves,
+        st.lists(child, min_size=0, max_size=3).map(lambda c: All(tuple(c))),
+        st.lists(child, min_size=1, max_size=3).map(lambda c: AnyOf(tuple(c))),
+        child.map(Not),
+    )
+
+
+@st.composite
+def segment_lists(draw: st.DrawFn, days: Sequence[date]) -> tuple[Segment, ...]:
+    """1-3 dynamic segments; segment i only references segments j < i (no cycles)."""
+    segments: list[Segment] = []
+    for number in range(draw(st.integers(1, 3))):
+        entity = draw(st.sampled_from(["company", "contact"]))
+        condition = draw(conditions(entity, segments, days))
+        segments.append(Segment(f"s{number}", entity, condition))
+    return tuple(segments)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    days, history = draw(histories())
+    return Scenario(days=days, history=history, segments=draw(segment_lists(days)))
+
+
+# --------------------------------------------------------------------------------------
+# Writers: landing files and the project (sources.yml, segments/*.yml)
+# --------------------------------------------------------------------------------------
+
+
+def spell(instant: datetime, spelling: str) -> str:
+    """ISO 8601 text for a UTC instant, with the given offset spelling."""
+    if spelling == "+02:00":
+        return (instant + timedelta(hours=2)).isoformat() + "+02:00"
+    return instant.isoformat() + spelling
+
+
+def _version_row(entity: str, version: Version) -> dict[str, object]:
+    row: dict[str, object] = {
+        f"{entity}_id": version.key,
+        "updated_at": spell(version.updated_at, version.spelling),
+    }
+    if version.is_deleted:
+        row["is_deleted"] = True
+    row.update(version.attributes)
+    return row
+
+
+def _event_row(event: Event) -> dict[str, object]:
+    row: dict[str, object] = {
+        "event_id": event.event_id,
+        "contact_id": event.contact_id,
+        "event_name": event.event_name,
+        "occurred_at": spell(event.occurred_at, event.spelling),
+        "properties": dict(event.properties),
+    }
+    if event.company_id is not None:
+        row["company_id"] = event.company_id
+    elif event.empty_company != "absent":
+        row["company_id"] = None if event.empty_company == "null" else ""
+    return row
+
+
+def write_landing(root: Path, days: Sequence[date], history: History) -> None:
+    """`<root>/<YYYY-MM-DD>/{companies,contacts,events}.jsonl`, absent when empty."""
+    root.mkdir(parents=True, exist_ok=True)
+    for day in days:
+        files = {
+            "companies.jsonl": [
+                _version_row("company", v) for v in history.companies if v.landed_on == day
+            ],
+            "contacts.jsonl": [
+                _version_row("contact", v) for v in history.contacts if v.landed_on == day
+            ],
+            "events.jsonl": [_event_row(e) for e in history.events if e.landed_on == day],
+        }
+        for name, rows in files.items():
+            if rows:
+                folder = root / day.isoformat()
+                folder.mkdir(exist_ok=True)
+                (folder / name).write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def condition_yaml(condition: Condition) -> object:
+    """A condition in SPEC 4.1 syntax."""
+    if isinstance(condition, All):
+        return {"all": [condition_yaml(c) for c in condition.conditions]}
+    if isinstance(condition, AnyOf):
+        return {"any": [condition_yaml(c) for c in condition.conditions]}
+    if isinstance(condition, Not):
+        return {"not": condition_yaml(condition.condition)}
+    if isinstance(condition, Attribute):
+        return {"attribute": condition.predicate.sql()}
+    if isinstance(condition, CompanyAttribute):
+        return {"company": condition.predicate.sql()}
+    if isinstance(condition, InSegment):
+        return {"in_segment": condition.segment}
+    assert isinstance(condition, EventCondition)
+    found: dict[str, object] = {"event": condition.name}
+    if condition.where is not None:
+        found["where"] = condition.where.sql()
+    if isinstance(condition.within, LastDays):
+        found["within"] = {"last_days": condition.within.days}
+    elif isinstance(condition.within, DateWindow):
+        found["within"] = {"from": condition.within.start, "to": condition.within.end}
+    count = condition.count
+    if count != Count("at_least", 1):  # the default is left out, as a user would
+        found["count"] = (
+            {"between": [count.low, count.high]} if count.op == "between" else {count.op: count.low}
+        )
+    return found
+
+
+def write_project(root: Path, segments: Sequence[Segment]) -> Path:
+    """`<root>/sources.yml` and `<root>/segments/<name>.yml`; returns root."""
+    (root / "segments").mkdir(parents=True, exist_ok=True)
+    (root / "sources.yml").write_text(yaml.safe_dump(SOURCES_YML, sort_keys=False))
+    for segment in segments:
+        definition = {
+            "name": segment.name,
+            "entity": segment.entity,
+            "mode": "dynamic",
+            "where": condition_yaml(segment.condition),
+        }
+        (root / "segments" / f"{segment.name}.yml").write_text(
+            yaml.safe_dump(definition, sort_keys=False)
+        )
+    return root
