@@ -79,9 +79,14 @@ class Warehouse:
         row = self.connection.execute(self.render(statement)).fetchone()
         return None if row is None else row[0]
 
-    def register(self, name: str, frame: pd.DataFrame) -> None:
-        """Expose a DataFrame as a relation named `name` for the following statements."""
+    @contextmanager
+    def registered(self, name: str, frame: pd.DataFrame) -> Iterator[exp.Table]:
+        """Expose a DataFrame as the relation `name` while the block runs."""
         self.connection.register(name, frame)
+        try:
+            yield exp.to_table(name)
+        finally:
+            self.connection.unregister(name)
 
     def table_exists(self, name: str) -> bool:
         """Whether a table or view of that name exists in the main schema."""

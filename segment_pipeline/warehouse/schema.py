@@ -79,6 +79,16 @@ OUTPUT_TABLES: dict[str, dict[str, str]] = {
         "removal_reason": "VARCHAR",
         "joined_at": "TIMESTAMP",
     },
+    # One row per segment and snapshot date, members or not: the delta's baseline and the
+    # version a static segment was last refreshed with, even when it had no members.
+    "segment_snapshot_runs": {
+        "snapshot_date": "DATE",
+        "segment": "VARCHAR",
+        "definition_version": "VARCHAR",
+        "refreshed": "BOOLEAN",
+        "members": "BIGINT",
+        "materialized_at": "TIMESTAMP",
+    },
     "journey_enrollments": {
         "journey": "VARCHAR",
         "entity_type": "VARCHAR",

@@ -1,0 +1,435 @@
+"""Compile a segment's condition tree into a membership timeline query (SPEC 5).
+
+Membership only changes at *change points*: a version of the entity (or of its company),
+an event, an event ageing out of a `last_days` window, a change in a referenced segment.
+Each leaf yields rows `(entity_id, t, at_i, after_i)`: its value at the instant t and on
+the open interval just after it. The rows of all leaves are merged into one grid per
+entity, each leaf's value carried forward to the grid points where it did not change, and
+the tree evaluated at and after every point. The join time is then the last break before
+`as_of`: the latest point where membership was false, or the end of the latest false
+interval. Everything is set-based SQL (window functions), never a loop per entity.
+
+Event conditions are counts over a step function (+1 when an event happens, -1 right
+after it ages out), so aggregates over event properties and event sequences can later
+plug in as other step functions without changing the grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlglot import exp
+
+from segment_pipeline.compile.predicates import compile_predicate
+from segment_pipeline.definitions.conditions import (
+    AllOf,
+    AnyOf,
+    Attribute,
+    CompanyAttribute,
+    Condition,
+    Count,
+    EventCondition,
+    InSegment,
+    Leaf,
+    Not,
+    iter_leaves,
+)
+from segment_pipeline.definitions.segments import Segment
+from segment_pipeline.evaluate.visible import FOREVER
+from segment_pipeline.sql import col, lit, template
+
+#: Leaf 0 of every segment: the entity exists (its version is not a deletion).
+EXISTS = 0
+
+
+def versions_table(entity: str) -> str:
+    """The run's temp table of visible versions of an entity."""
+    return f"visible_{entity}_versions"
+
+
+def timeline_table(segment: str) -> str:
+    """The run's temp table holding a segment's timeline, for segments that reference it."""
+    return f"timeline__{segment}"
+
+
+def hit_column(leaf: EventCondition) -> str:
+    """The `event_hits` column flagging events that match a leaf's name and `where`.
+
+    Identical event filters across segments share one column, so the events are scanned
+    once per run whatever the number of segments.
+    """
+    where = leaf.where.sql if leaf.where is not None else ""
+    return "hit_" + format(abs(hash((leaf.event, where))) % 16**12, "012x")
+
+
+def event_hits(leaves: list[EventCondition], events: exp.Select) -> exp.Select:
+    """One pass over the visible events: a boolean column per distinct event filter."""
+    flags: dict[str, exp.Expression] = {}
+    for leaf in leaves:
+        matches = col("event_name").eq(lit(leaf.event))
+        if leaf.where is not None:
+            matches = exp.and_(matches, compile_predicate(leaf.where))
+        flags[hit_column(leaf)] = exp.func("coalesce", matches, exp.false())
+    names = sorted({leaf.event for leaf in leaves})
+    return (
+        exp.select(
+            "contact_id",
+            "company_id",
+            "occurred_at",
+            *(exp.alias_(flag, name) for name, flag in flags.items()),
+        )
+        .from_(exp.alias_(events.subquery(), "visible_events"))
+        .where(col("event_name").isin(*(lit(name) for name in names)) if names else exp.false())
+    )
+
+
+def _count_holds(count: Count, n: exp.Expression) -> exp.Expression:
+    low = n >= lit(count.low)
+    return low if count.high is None else exp.and_(low, n <= lit(count.high))
+
+
+@dataclass(frozen=True)
+class LeafColumns:
+    """The grid columns of leaf i."""
+
+    index: int
+
+    @property
+    def at(self) -> str:
+        """Value at the change point itself."""
+        return f"at_{self.index}"
+
+    @property
+    def after(self) -> str:
+        """Value on the open interval right after the change point."""
+        return f"after_{self.index}"
+
+    @property
+    def count_at(self) -> str:
+        """Event count at the change point (event leaves)."""
+        return f"n_at_{self.index}"
+
+    @property
+    def count_after(self) -> str:
+        """Event count right after the change point (event leaves)."""
+        return f"n_after_{self.index}"
+
+
+class TimelineCompiler:
+    """Builds the SQL of one segment's timeline, members and leaf values at `as_of`."""
+
+    def __init__(self, segment: Segment, as_of: datetime) -> None:
+        self.segment = segment
+        self.as_of = as_of
+        self.leaves: list[tuple[str, Leaf]] = list(iter_leaves(segment.where))
+        self.columns = [LeafColumns(index) for index in range(len(self.leaves) + 1)]
+
+    # -- leaf change rows ---------------------------------------------------------------
+
+    def _row(
+        self,
+        leaf: LeafColumns,
+        source: exp.Expression,
+        entity_id: exp.Expression,
+        t: exp.Expression,
+        at: exp.Expression,
+        after: exp.Expression,
+        counts: tuple[exp.Expression, exp.Expression] | None = None,
+    ) -> exp.Select:
+        """A select yielding every grid column: this leaf's values, NULL for the others."""
+        projections: list[exp.Expression] = [
+            exp.alias_(entity_id, "entity_id"),
+            exp.alias_(t, "t"),
+        ]
+        for other in self.columns:
+            mine = other.index == leaf.index
+            projections.append(exp.alias_(at if mine else exp.null(), other.at))
+            projections.append(exp.alias_(after if mine else exp.null(), other.after))
+            if self._is_event(other.index):
+                count_at, count_after = counts if mine and counts else (exp.null(), exp.null())
+                projections.append(exp.alias_(count_at, other.count_at))
+                projections.append(exp.alias_(count_after, other.count_after))
+        return exp.select(*projections).from_(source)
+
+    def _is_event(self, index: int) -> bool:
+        return index > 0 and isinstance(self.leaves[index - 1][1], EventCondition)
+
+    def _version_rows(self, leaf: LeafColumns, value: exp.Expression) -> exp.Select:
+        """A leaf that changes only with the entity's own versions (existence, attribute)."""
+        return self._row(
+            leaf,
+            exp.to_table(versions_table(self.segment.entity)),
+            col("entity_id"),
+            col("valid_from"),
+            value,
+            value,
+        )
+
+    def _through_company(self, leaf: LeafColumns, company_rows: exp.Select) -> exp.Select:
+        """Map a company-level timeline onto contacts via the contact's company over time.
+
+        A contact's value at t is its company's (as of t) value at t; each contact version
+        starts with false until a company row says otherwise.
+        """
+        next_t = template(
+            "coalesce(lead(t) over (partition by company_id order by t), :forever)",
+            forever=lit(FOREVER),
+        )
+        intervals = exp.select("company_id", "t", "v_at", "v_after", exp.alias_(next_t, "t_next"))
+        intervals = intervals.from_(exp.alias_(company_rows.subquery(), "company_rows"))
+        joined = (
+            exp.select("c.entity_id", "c.valid_from", "ci.t", "ci.v_at", "ci.v_after")
+            .from_(exp.alias_(exp.to_table(versions_table("contact")), "c"))
+            .join(
+                exp.alias_(intervals.subquery(), "ci"),
+                on=template(
+                    "ci.company_id = c.company_id and ci.t < c.valid_to "
+                    "and ci.t_next > c.valid_from"
+                ),
+            )
+        )
+        mapped = self._row(
+            leaf,
+            exp.alias_(joined.subquery(), "mapped"),
+            col("entity_id"),
+            template("greatest(valid_from, t)"),
+            template("case when t >= valid_from then v_at else v_after end"),
+            col("v_after"),
+        )
+        return exp.union(mapped, self._version_rows(leaf, exp.false()), distinct=False)
+
+    def _attribute_rows(self, leaf: LeafColumns, node: Attribute) -> exp.Select:
+        value = exp.func("coalesce", compile_predicate(node.predicate), exp.false())
+        return self._version_rows(leaf, value)
+
+    def _company_rows(self, leaf: LeafColumns, node: CompanyAttribute) -> exp.Select:
+        value = exp.and_(
+            col("is_present"),
+            exp.func("coalesce", compile_predicate(node.predicate), exp.false()),
+        )
+        company_rows = exp.select(
+            exp.alias_(col("entity_id"), "company_id"),
+            exp.alias_(col("valid_from"), "t"),
+            exp.alias_(value, "v_at"),
+            exp.alias_(value.copy(), "v_after"),
+        ).from_(versions_table("company"))
+        return self._through_company(leaf, company_rows)
+
+    def _segment_rows(self, leaf: LeafColumns, node: InSegment, ref_entity: str) -> exp.Select:
+        timeline = exp.to_table(timeline_table(node.segment))
+        if ref_entity == self.segment.entity:
+            return self._row(
+                leaf, timeline, col("entity_id"), col("t"), col("m_at"), col("m_after")
+            )
+        company_rows = exp.select(
+            exp.alias_(col("entity_id"), "company_id"),
+            "t",
+            exp.alias_(col("m_at"), "v_at"),
+            exp.alias_(col("m_after"), "v_after"),
+        ).from_(timeline)
+        return self._through_company(leaf, company_rows)
+
+    def _event_rows(self, leaf: LeafColumns, node: EventCondition) -> exp.Select:
+        """Counts as a step function: +1 at an event, -1 right after it leaves the window."""
+        owner = "contact_id" if self.segment.entity == "contact" else "company_id"
+        hits = (
+            exp.select(exp.alias_(col(owner), "entity_id"), "occurred_at")
+            .from_("event_hits")
+            .where(col(hit_column(node)))
+            .where(col(owner).is_(exp.null()).not_())
+        )
+        window = node.within
+        if window.start is not None and window.end is not None:
+            hits = hits.where(col("occurred_at") >= lit(datetime.combine(window.start, time())))
+            end = datetime.combine(window.end + timedelta(days=1), time())
+            hits = hits.where(col("occurred_at") < lit(end))
+        steps = exp.select(
+            "entity_id",
+            exp.alias_(col("occurred_at"), "t"),
+            exp.alias_(lit(1), "plus"),
+            exp.alias_(lit(0), "minus"),
+        ).from_(exp.alias_(hits.subquery(), "hits"))
+        if window.last_days is not None:
+            aged = col("occurred_at") + exp.Interval(
+                this=lit(str(window.last_days)), unit=exp.var("DAY")
+            )
+            ageing = (
+                exp.select(
+                    "entity_id",
+                    exp.alias_(aged, "t"),
+                    exp.alias_(lit(0), "plus"),
+                    exp.alias_(lit(1), "minus"),
+                )
+                .from_(exp.alias_(hits.subquery(), "hits"))
+                .where(aged.copy() <= lit(self.as_of))
+            )
+            steps = exp.union(steps, ageing, distinct=False)
+        per_instant = (
+            exp.select(
+                "entity_id",
+                "t",
+                exp.alias_(exp.func("sum", col("plus")), "plus"),
+                exp.alias_(exp.func("sum", col("minus")), "minus"),
+            )
+            .from_(exp.alias_(steps.subquery(), "steps"))
+            .group_by("entity_id", "t")
+        )
+        running = template(
+            "sum(plus - minus) over (partition by entity_id order by t rows unbounded preceding)"
+        )
+        counted = exp.select("entity_id", "t", exp.alias_(running, "n_after"), "minus").from_(
+            exp.alias_(per_instant.subquery(), "per_instant")
+        )
+        n_at = col("n_after") + col("minus")
+        return self._row(
+            leaf,
+            exp.alias_(counted.subquery(), "counted"),
+            col("entity_id"),
+            col("t"),
+            _count_holds(node.count, n_at),
+            _count_holds(node.count, col("n_after")),
+            counts=(n_at.copy(), col("n_after")),
+        )
+
+    def _leaf_rows(self, leaf: LeafColumns, node: Leaf, entities: dict[str, str]) -> exp.Select:
+        if isinstance(node, Attribute):
+            return self._attribute_rows(leaf, node)
+        if isinstance(node, CompanyAttribute):
+            return self._company_rows(leaf, node)
+        if isinstance(node, InSegment):
+            return self._segment_rows(leaf, node, entities[node.segment])
+        return self._event_rows(leaf, node)
+
+    def _default(self, index: int) -> exp.Expression:
+        """A leaf's value before its first change point."""
+        node = self.leaves[index - 1][1] if index > 0 else None
+        if isinstance(node, EventCondition):
+            return exp.Boolean(this=node.count.holds(0))
+        return exp.false()
+
+    # -- the grid -----------------------------------------------------------------------
+
+    def timeline(self, entities: dict[str, str]) -> exp.Select:
+        """Every change point of every entity with membership at and right after it.
+
+        `entities` maps every segment name to its entity type (for `in_segment`). Columns:
+        entity_id, t, m_at, m_after, and each leaf's filled values (`at_i`, `n_at_i`, ...)
+        so the values at `as_of` can explain why an entity is not a member.
+        """
+        as_of_points = self._row(
+            LeafColumns(-1),
+            exp.alias_(
+                exp.select("entity_id")
+                .distinct()
+                .from_(versions_table(self.segment.entity))
+                .subquery(),
+                "entities",
+            ),
+            col("entity_id"),
+            lit(self.as_of),
+            exp.null(),
+            exp.null(),
+        )
+        parts = [as_of_points, self._version_rows(self.columns[EXISTS], col("is_present"))]
+        parts += [
+            self._leaf_rows(self.columns[index], node, entities)
+            for index, (_, node) in enumerate(self.leaves, start=1)
+        ]
+        rows = parts[0]
+        for part in parts[1:]:
+            rows = exp.union(rows, part, distinct=False)
+        merged, filled = [], []
+        window = "over (partition by entity_id order by t rows unbounded preceding)"
+        for leaf in self.columns:
+            merged += [
+                exp.alias_(exp.LogicalOr(this=col(leaf.at)), leaf.at),
+                exp.alias_(exp.LogicalOr(this=col(leaf.after)), leaf.after),
+            ]
+            carried = template(f"last_value(:c ignore nulls) {window}", c=col(leaf.after))
+            after = exp.func("coalesce", carried, self._default(leaf.index))
+            filled += [
+                exp.alias_(exp.func("coalesce", col(leaf.at), after), leaf.at),
+                exp.alias_(after.copy(), leaf.after),
+            ]
+            if self._is_event(leaf.index):
+                merged += [
+                    exp.alias_(exp.func("max", col(leaf.count_at)), leaf.count_at),
+                    exp.alias_(exp.func("max", col(leaf.count_after)), leaf.count_after),
+                ]
+                carried = template(f"last_value(:c ignore nulls) {window}", c=col(leaf.count_after))
+                count_after = exp.func("coalesce", carried, lit(0))
+                filled += [
+                    exp.alias_(
+                        exp.func("coalesce", col(leaf.count_at), count_after), leaf.count_at
+                    ),
+                    exp.alias_(count_after.copy(), leaf.count_after),
+                ]
+        points = (
+            exp.select("entity_id", "t", *merged)
+            .from_(exp.alias_(rows.subquery(), "leaf_rows"))
+            .group_by("entity_id", "t")
+        )
+        filled_points = exp.select("entity_id", "t", *filled).from_(
+            exp.alias_(points.subquery(), "points")
+        )
+        value_columns = [name for leaf in self.columns for name in self._names(leaf)]
+        return exp.select(
+            "entity_id",
+            "t",
+            exp.alias_(self._membership("at"), "m_at"),
+            exp.alias_(self._membership("after"), "m_after"),
+            *value_columns,
+        ).from_(exp.alias_(filled_points.subquery(), "filled"))
+
+    def _names(self, leaf: LeafColumns) -> list[str]:
+        names = [leaf.at, leaf.after]
+        if self._is_event(leaf.index):
+            names += [leaf.count_at, leaf.count_after]
+        return names
+
+    def _membership(self, side: str) -> exp.Expression:
+        """`exists and condition`, over the filled `at_i` or `after_i` columns."""
+        index_of = {path: index for index, (path, _) in enumerate(self.leaves, start=1)}
+
+        def leaf_column(index: int) -> exp.Expression:
+            return col(getattr(self.columns[index], side))
+
+        def compile_condition(condition: Condition, path: str) -> exp.Expression:
+            if isinstance(condition, AllOf | AnyOf):
+                key = "all" if isinstance(condition, AllOf) else "any"
+                parts = [
+                    compile_condition(child, f"{path}.{key}[{index}]")
+                    for index, child in enumerate(condition.conditions)
+                ]
+                if not parts:
+                    return exp.Boolean(this=isinstance(condition, AllOf))
+                combine = exp.and_ if isinstance(condition, AllOf) else exp.or_
+                return exp.paren(combine(*parts))
+            if isinstance(condition, Not):
+                return exp.not_(compile_condition(condition.condition, f"{path}.not"))
+            return leaf_column(index_of[path])
+
+        return exp.and_(leaf_column(EXISTS), compile_condition(self.segment.where, "where"))
+
+    def members(self, timeline: str) -> exp.Select:
+        """Members at `as_of` with their join time: the end of the last break before it.
+
+        A break is a point where membership is false (the stretch starts right after it,
+        and the infimum is the point itself) or a false open interval (the stretch starts
+        at the next point). No break at all means a member since its first version.
+        """
+        next_point = template("lead(t) over (partition by entity_id order by t)")
+        with_next = exp.select(
+            "entity_id", "t", "m_at", "m_after", exp.alias_(next_point, "t_next")
+        ).from_(timeline)
+        joined_at = template(
+            "coalesce(greatest(max(case when not m_at then t end), "
+            "max(case when not m_after then t_next end)), min(t))"
+        )
+        return (
+            exp.select("entity_id", exp.alias_(joined_at, "joined_at"))
+            .from_(exp.alias_(with_next.subquery(), "with_next"))
+            .group_by("entity_id")
+            .having(template("bool_or(t = :as_of and m_at)", as_of=lit(self.as_of)))
+        )

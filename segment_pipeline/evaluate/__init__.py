@@ -1,0 +1,1 @@
+"""Membership, join times, snapshots, deltas and history, evaluated in the warehouse."""

@@ -1,0 +1,157 @@
+"""`segment_deltas`: who was added and removed against the latest earlier snapshot, and why.
+
+Removal reasons, the first that applies (SPEC 8): `deleted` (the record no longer exists),
+`definition_changed` (the earlier snapshot was computed with another version),
+`no_longer_matches` with the first failing leaf in words. Contacts picked as personas for
+a company segment will get their own reasons from the personas step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+from sqlglot import exp
+
+from segment_pipeline.compile.timeline import versions_table
+from segment_pipeline.definitions.segments import Segment
+from segment_pipeline.evaluate.membership import MembershipRun
+from segment_pipeline.evaluate.reasons import Explainer
+from segment_pipeline.evaluate.snapshot import previous_run
+from segment_pipeline.evaluate.visible import FOREVER
+from segment_pipeline.sql import col, lit, template
+from segment_pipeline.warehouse.engine import Warehouse
+from segment_pipeline.warehouse.schema import OUTPUT_TABLES
+
+DELTA_COLUMNS = list(OUTPUT_TABLES["segment_deltas"])
+
+
+@dataclass(frozen=True)
+class DeltaResult:
+    """A day's changes of one segment."""
+
+    segment: str
+    snapshot_date: date
+    previous_date: date | None
+    added: int
+    removed_by_reason: dict[str, int] = field(default_factory=dict)
+    preview: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def removed(self) -> int:
+        """Removals across reasons."""
+        return sum(self.removed_by_reason.values())
+
+
+def _changes(segment: Segment, snapshot_date: date, previous: date | None) -> exp.Expression:
+    """Added and removed members (the segment's own entity rows) with their old version."""
+    return template(
+        """
+        with current_members as (
+            select entity_id, joined_at from segment_snapshots
+            where segment = :segment and snapshot_date = :day and entity_type = :entity
+        ),
+        previous_members as (
+            select entity_id, joined_at, definition_version from segment_snapshots
+            where segment = :segment and snapshot_date = :previous and entity_type = :entity
+        )
+        select 'added' as change, c.entity_id, c.joined_at,
+               cast(null as varchar) as previous_version
+        from current_members as c anti join previous_members as p using (entity_id)
+        union all
+        select 'removed', p.entity_id, p.joined_at, p.definition_version
+        from previous_members as p anti join current_members as c using (entity_id)
+        """,
+        segment=lit(segment.name),
+        entity=lit(segment.entity),
+        day=lit(snapshot_date),
+        previous=lit(previous),
+    )
+
+
+def _latest_versions(run: MembershipRun, entity: str, entity_ids: list[str]) -> pd.DataFrame:
+    """The current (as-of) version of some entities, by entity_id."""
+    if not entity_ids:
+        return pd.DataFrame(columns=["is_present"]).rename_axis("entity_id")
+    query = (
+        exp.select("*")
+        .from_(versions_table(entity))
+        .where(col("valid_to").eq(lit(FOREVER)))
+        .where(col("entity_id").isin(*(lit(entity_id) for entity_id in entity_ids)))
+    )
+    return run.warehouse.query(query).set_index("entity_id")
+
+
+def removal_reasons(run: MembershipRun, segment: Segment, removed: pd.DataFrame) -> pd.DataFrame:
+    """`reason` and `reason_detail` for removed members."""
+    removed = removed.copy()
+    ids = removed["entity_id"].tolist()
+    versions = _latest_versions(run, segment.entity, ids)
+    present = versions["is_present"].reindex(ids).fillna(False).astype(bool).to_numpy()
+    changed = (removed["previous_version"] != segment.version).to_numpy()
+    removed["reason"] = "no_longer_matches"
+    removed.loc[changed, "reason"] = "definition_changed"
+    removed.loc[~present, "reason"] = "deleted"
+    removed["reason_detail"] = None
+    unmatched = removed["reason"] == "no_longer_matches"
+    if unmatched.any():
+        removed.loc[unmatched, "reason_detail"] = _details(
+            run, segment, removed.loc[unmatched, "entity_id"].tolist(), versions
+        )
+    return removed
+
+
+def _details(
+    run: MembershipRun, segment: Segment, ids: list[str], versions: pd.DataFrame
+) -> list[str]:
+    values = run.leaf_values(segment, ids)
+    companies = pd.DataFrame()
+    if segment.entity == "contact" and "company_id" in versions:
+        company_ids = versions["company_id"].dropna().unique().tolist()
+        companies = _latest_versions(run, "company", company_ids)
+    explainer = Explainer(segment.where)
+    details = []
+    for entity_id in ids:
+        attributes = versions.loc[entity_id].to_dict() if entity_id in versions.index else {}
+        company = None
+        company_id = attributes.get("company_id") if segment.entity == "contact" else None
+        if company_id in companies.index and companies.loc[company_id, "is_present"]:
+            company = companies.loc[company_id].to_dict()
+        details.append(explainer.explain(values.loc[entity_id].to_dict(), attributes, company))
+    return details
+
+
+def write_deltas(run: MembershipRun, segment: Segment, snapshot_date: date) -> DeltaResult:
+    """Replace the segment's delta for the day (the snapshot must be written first)."""
+    warehouse: Warehouse = run.warehouse
+    previous = previous_run(warehouse, segment.name, snapshot_date)
+    previous_date = previous[0] if previous else None
+    changes = warehouse.query(_changes(segment, snapshot_date, previous_date))
+    added = changes[changes["change"] == "added"].assign(reason=None, reason_detail=None)
+    removed = removal_reasons(run, segment, changes[changes["change"] == "removed"])
+    rows = pd.concat([added, removed], ignore_index=True).assign(
+        snapshot_date=snapshot_date,
+        segment=segment.name,
+        entity_type=segment.entity,
+        definition_version=segment.version,
+    )[DELTA_COLUMNS]
+    rows = rows.sort_values(["change", "entity_id"], ignore_index=True)
+    day = exp.and_(
+        col("segment").eq(lit(segment.name)), col("snapshot_date").eq(lit(snapshot_date))
+    )
+    with warehouse.registered("delta_rows", rows) as new_rows, warehouse.transaction():
+        warehouse.execute(exp.delete("segment_deltas", where=day))
+        warehouse.execute(
+            exp.insert(
+                exp.select(*DELTA_COLUMNS).from_(new_rows), "segment_deltas", columns=DELTA_COLUMNS
+            )
+        )
+    return DeltaResult(
+        segment=segment.name,
+        snapshot_date=snapshot_date,
+        previous_date=previous_date,
+        added=len(added),
+        removed_by_reason=removed["reason"].value_counts().to_dict(),
+        preview=rows.head(10),
+    )

@@ -1,0 +1,42 @@
+"""`segment_history`: one row per stretch of membership, rebuilt from the deltas.
+
+Rebuilding a segment's whole history from its deltas in date order (rather than patching
+it) keeps it consistent when an earlier range is backfilled: deltas are small, and the
+history is a pure function of them.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from segment_pipeline.sql import col, lit, template
+from segment_pipeline.warehouse.engine import Warehouse
+from segment_pipeline.warehouse.schema import OUTPUT_TABLES
+
+HISTORY_COLUMNS = list(OUTPUT_TABLES["segment_history"])
+
+
+def rebuild_history(warehouse: Warehouse, segment: str) -> None:
+    """Replace the segment's history with the stretches its deltas describe."""
+    stretches = template(
+        """
+        select segment, entity_type, entity_id, snapshot_date as added_on,
+               case when next_change = 'removed' then next_date end as removed_on,
+               case when next_change = 'removed' then next_reason end as removal_reason,
+               joined_at
+        from (
+            select *,
+                   lead(snapshot_date) over stretch as next_date,
+                   lead(change) over stretch as next_change,
+                   lead(reason) over stretch as next_reason
+            from segment_deltas
+            where segment = :segment
+            window stretch as (partition by entity_type, entity_id order by snapshot_date)
+        ) as ordered
+        where change = 'added'
+        """,
+        segment=lit(segment),
+    )
+    with warehouse.transaction():
+        warehouse.execute(exp.delete("segment_history", where=col("segment").eq(lit(segment))))
+        warehouse.execute(exp.insert(stretches, "segment_history", columns=HISTORY_COLUMNS))

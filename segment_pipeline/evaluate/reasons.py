@@ -1,0 +1,116 @@
+"""Why an entity is not a member: the first leaf condition that fails, in words.
+
+The evaluator keeps each leaf's value (and event counts) at `as_of`; this module walks the
+condition tree in definition order to find the leaf responsible and writes a sentence a
+marketer understands, e.g. `where.all[1]: event pricing_viewed in the last 30 days:
+2 times, needs at least 3`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlglot import exp
+
+from segment_pipeline.definitions.conditions import (
+    AllOf,
+    AnyOf,
+    Attribute,
+    CompanyAttribute,
+    Condition,
+    EventCondition,
+    InSegment,
+    Leaf,
+    Not,
+    describe_leaf,
+    iter_leaves,
+)
+
+#: (path, leaf, whether the leaf *holds*: true when it fails under a `not`).
+Culprit = tuple[str, Leaf, bool]
+
+
+class Explainer:
+    """Explains non-membership from the leaf values at `as_of` of one entity."""
+
+    def __init__(self, where: Condition) -> None:
+        self.where = where
+        self.index = {path: index for index, (path, _) in enumerate(iter_leaves(where), 1)}
+
+    def holds(self, condition: Condition, path: str, values: Mapping[str, object]) -> bool:
+        """The condition's value from the leaf values `at_<i>`."""
+        if isinstance(condition, AllOf | AnyOf):
+            key = "all" if isinstance(condition, AllOf) else "any"
+            results = (
+                self.holds(child, f"{path}.{key}[{i}]", values)
+                for i, child in enumerate(condition.conditions)
+            )
+            return all(results) if isinstance(condition, AllOf) else any(results)
+        if isinstance(condition, Not):
+            return not self.holds(condition.condition, f"{path}.not", values)
+        return bool(values[f"at_{self.index[path]}"])
+
+    def culprit(
+        self, condition: Condition, path: str, values: Mapping[str, object], want: bool = True
+    ) -> Culprit | None:
+        """The first leaf, in definition order, that makes `condition` differ from `want`."""
+        if self.holds(condition, path, values) == want:
+            return None
+        if isinstance(condition, Not):
+            return self.culprit(condition.condition, f"{path}.not", values, not want)
+        if isinstance(condition, AllOf | AnyOf):
+            key = "all" if isinstance(condition, AllOf) else "any"
+            for i, child in enumerate(condition.conditions):
+                found = self.culprit(child, f"{path}.{key}[{i}]", values, want)
+                if found is not None:
+                    return found
+            return None
+        return path, condition, not want
+
+    def explain(
+        self,
+        values: Mapping[str, object],
+        attributes: Mapping[str, object],
+        company_attributes: Mapping[str, object] | None,
+    ) -> str:
+        """`<path>: <leaf in words>: <what the data says>` for the first failing leaf."""
+        found = self.culprit(self.where, "where", values)
+        if found is None:
+            return "the definition holds, but the entity is no longer a member"
+        path, leaf, holds = found
+        index = self.index[path]
+        if isinstance(leaf, EventCondition):
+            count = int(values.get(f"n_at_{index}") or 0)
+            times = "1 time" if count == 1 else f"{count} times"
+            need = (
+                f"must not be {leaf.count.describe()}"
+                if holds
+                else (f"needs {leaf.count.describe()}")
+            )
+            return f"{path}: {describe_leaf(leaf)}: {times}, {need}"
+        if isinstance(leaf, InSegment):
+            state = "is a member, must not be" if holds else "not a member"
+            return f"{path}: {describe_leaf(leaf)}: {state}"
+        if isinstance(leaf, CompanyAttribute) and company_attributes is None:
+            return f"{path}: {describe_leaf(leaf)}: the contact has no current company"
+        source = attributes if isinstance(leaf, Attribute) else company_attributes or {}
+        shown = ", ".join(f"{name} is {_value_words(source.get(name))}" for name in _columns(leaf))
+        suffix = " (must not hold)" if holds else ""
+        return f"{path}: {describe_leaf(leaf)}: {shown}{suffix}"
+
+
+def _columns(leaf: Attribute | CompanyAttribute) -> list[str]:
+    """Attribute columns a predicate reads, in order of appearance, once each."""
+    names: list[str] = []
+    for column in leaf.predicate.expression.find_all(exp.Column):
+        if column.name not in names and not column.table:
+            names.append(column.name)
+    return names
+
+
+def _value_words(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "missing"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)

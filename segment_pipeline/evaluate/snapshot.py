@@ -1,0 +1,140 @@
+"""Write a segment's daily snapshot: dynamic segments recomputed, static ones carried.
+
+A static segment keeps the members and join times of its last refresh; it refreshes on
+its first snapshot, when its definition version changes, and when a person asks.
+Rows for persona contacts (SPEC 7) will be added to the same table by the personas step;
+member rows leave `company_id`, `persona` and `persona_rank` NULL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from sqlglot import exp
+
+from segment_pipeline.definitions.segments import Segment
+from segment_pipeline.sql import col, lit
+from segment_pipeline.warehouse.engine import Warehouse
+from segment_pipeline.warehouse.schema import OUTPUT_TABLES
+
+SNAPSHOT_COLUMNS = list(OUTPUT_TABLES["segment_snapshots"])
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """What one segment's snapshot for one day holds, and why."""
+
+    segment: str
+    snapshot_date: date
+    members: int
+    refreshed: bool
+    previous_date: date | None
+
+
+def _segment_day(segment: str, snapshot_date: date) -> exp.Expression:
+    return exp.and_(col("segment").eq(lit(segment)), col("snapshot_date").eq(lit(snapshot_date)))
+
+
+def previous_run(
+    warehouse: Warehouse, segment: str, snapshot_date: date
+) -> tuple[date, str] | None:
+    """Date and definition version of the latest snapshot before `snapshot_date`.
+
+    This is the delta's baseline: the latest earlier snapshot, whether or not it is the
+    day before (a gap in the partitions compares with what was last materialised).
+    """
+    rows = warehouse.rows(
+        exp.select("snapshot_date", "definition_version")
+        .from_("segment_snapshot_runs")
+        .where(col("segment").eq(lit(segment)))
+        .where(col("snapshot_date") < lit(snapshot_date))
+        .order_by(exp.Ordered(this=col("snapshot_date"), desc=True))
+        .limit(1)
+    )
+    return (rows[0][0], str(rows[0][1])) if rows else None
+
+
+def snapshot_rows(warehouse: Warehouse, segment: str, snapshot_date: date) -> pd.DataFrame:
+    """The stored snapshot of a segment for one day."""
+    return warehouse.query(
+        exp.select(*SNAPSHOT_COLUMNS)
+        .from_("segment_snapshots")
+        .where(_segment_day(segment, snapshot_date))
+    )
+
+
+def write_snapshot(
+    warehouse: Warehouse,
+    segment: Segment,
+    snapshot_date: date,
+    evaluated: pd.DataFrame,
+    *,
+    refresh: bool = False,
+) -> SnapshotResult:
+    """Replace the segment's snapshot for the day with its members.
+
+    `evaluated` holds the members the definition gives today (entity_id, joined_at); a
+    static segment uses them only when it refreshes.
+    """
+    previous = previous_run(warehouse, segment.name, snapshot_date)
+    members = evaluated[["entity_id", "joined_at"]]
+    refreshed = True
+    if segment.mode == "static" and previous and previous[1] == segment.version and not refresh:
+        kept = snapshot_rows(warehouse, segment.name, previous[0])
+        members = kept[kept["entity_type"] == segment.entity][["entity_id", "joined_at"]]
+        refreshed = False
+    rows = members.assign(
+        snapshot_date=snapshot_date,
+        segment=segment.name,
+        entity_type=segment.entity,
+        definition_version=segment.version,
+        company_id=None,
+        persona=None,
+        persona_rank=None,
+    )[SNAPSHOT_COLUMNS]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    run_row = exp.select(
+        lit(snapshot_date),
+        lit(segment.name),
+        lit(segment.version),
+        lit(refreshed),
+        lit(len(rows)),
+        lit(now),
+    )
+    with warehouse.registered("snapshot_rows", rows) as new_rows, warehouse.transaction():
+        for table in ("segment_snapshots", "segment_snapshot_runs"):
+            warehouse.execute(exp.delete(table, where=_segment_day(segment.name, snapshot_date)))
+        warehouse.execute(
+            exp.insert(
+                exp.select(*SNAPSHOT_COLUMNS).from_(new_rows),
+                "segment_snapshots",
+                columns=SNAPSHOT_COLUMNS,
+            )
+        )
+        warehouse.execute(exp.insert(run_row, "segment_snapshot_runs"))
+        record_definition(warehouse, segment, now)
+    return SnapshotResult(
+        segment.name, snapshot_date, len(rows), refreshed, previous[0] if previous else None
+    )
+
+
+def record_definition(warehouse: Warehouse, segment: Segment, now: datetime) -> None:
+    """Keep each definition version once, stamped with when it was first materialised."""
+    known = (
+        exp.select("1")
+        .from_("segment_definitions")
+        .where(
+            exp.and_(col("segment").eq(lit(segment.name)), col("version").eq(lit(segment.version)))
+        )
+    )
+    row = exp.select(
+        lit(segment.name),
+        lit(segment.version),
+        lit(segment.entity),
+        lit(segment.mode),
+        exp.cast(lit(segment.definition_json()), "JSON"),
+        lit(now),
+    ).where(exp.not_(exp.Exists(this=known)))
+    warehouse.execute(exp.insert(row, "segment_definitions"))

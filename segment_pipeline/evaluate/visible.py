@@ -1,0 +1,82 @@
+"""The data as of a snapshot date (SPEC 5): the one place that decides what is visible.
+
+Partition D sees the rows landed on or before D whose `updated_at` / `occurred_at` is
+before `as_of(D)`, so re-running D later gives the same answer whatever has landed since.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlglot import exp
+
+from segment_pipeline.definitions.sources import ENTITY_KEYS, EntityType, Sources
+from segment_pipeline.sql import col, lit, template
+from segment_pipeline.warehouse.schema import history_table
+
+#: The end of a version that nothing has replaced yet (portable, unlike 'infinity').
+FOREVER = datetime(9999, 12, 31)
+
+
+def as_of(snapshot_date: date) -> datetime:
+    """The instant partition D is evaluated at: D + 1 day, 00:00:00 UTC."""
+    return datetime.combine(snapshot_date + timedelta(days=1), time())
+
+
+def visible_versions(sources: Sources, entity: EntityType, snapshot_date: date) -> exp.Select:
+    """Every visible version of an entity, one row per instant, with its validity interval.
+
+    Columns: `entity_id`, `valid_from`, `valid_to` (exclusive; FOREVER for the latest),
+    `is_present` (false for a deletion) and every declared attribute. Two versions with the
+    same `updated_at`: the later landing date wins, then the later file and row.
+    """
+    key = ENTITY_KEYS[entity]
+    attributes = [col(name) for name in sources.attributes(entity)]
+    landed = (
+        exp.select("*")
+        .from_(history_table(entity))
+        .where(col("landed_on") <= lit(snapshot_date))
+        .where(col("updated_at") < lit(as_of(snapshot_date)))
+        .qualify(
+            template(
+                "row_number() over (partition by :key, updated_at "
+                "order by landed_on desc, source_file desc, source_line desc) = 1",
+                key=col(key),
+            )
+        )
+    )
+    valid_to = template(
+        "coalesce(lead(updated_at) over (partition by :key order by updated_at), :forever)",
+        key=col(key),
+        forever=lit(FOREVER),
+    )
+    return exp.select(
+        exp.alias_(col(key), "entity_id"),
+        exp.alias_(col("updated_at"), "valid_from"),
+        exp.alias_(valid_to, "valid_to"),
+        exp.alias_(exp.not_(col("is_deleted")), "is_present"),
+        *attributes,
+    ).from_(exp.alias_(landed.subquery(), "landed"))
+
+
+def visible_events(snapshot_date: date, contact_versions: str) -> exp.Select:
+    """Visible events (first landed copy of each id), each attributed to a company.
+
+    An event without `company_id` belongs to the company its contact belonged to when it
+    happened: the contact's version valid at `occurred_at`, if that version exists.
+    `contact_versions` names a relation shaped like `visible_versions(..., "contact", ...)`.
+    """
+    return template(
+        """
+        select e.event_id, e.contact_id, coalesce(e.company_id, v.company_id) as company_id,
+               e.event_name, e.occurred_at, e.properties
+        from events as e
+        left join :versions as v
+          on v.entity_id = e.contact_id and v.is_present
+         and v.valid_from <= e.occurred_at and e.occurred_at < v.valid_to
+        where e.is_first_copy and e.landed_on <= :day and e.occurred_at < :as_of
+        """,
+        versions=exp.to_table(contact_versions),
+        day=lit(snapshot_date),
+        as_of=lit(as_of(snapshot_date)),
+    )
