@@ -1,0 +1,104 @@
+"""Compile a checked `Predicate` into a boolean sqlglot expression for a query.
+
+The predicate's tree is copied and rewritten node by node, never formatted as text:
+declared columns get the caller's table, `properties.<key>` becomes the JSON value as text
+(`$.key`, with any characters in the key), and a property compared with a number, used in
+arithmetic, or compared with TRUE/FALSE is cast with TRY_CAST so that a value of the wrong
+shape is NULL instead of an error. NULL handling is the caller's: the evaluator wraps the
+result in COALESCE(..., FALSE) (a NULL leaf counts as false, SPEC 4.1).
+
+>>> from segment_pipeline.definitions.predicates import event_scope, parse_predicate
+>>> predicate = parse_predicate("properties.seats >= 3", event_scope())
+>>> compile_predicate(predicate, table="e").sql("duckdb")
+"TRY_CAST(e.properties ->> '$.seats' AS DOUBLE) >= 3"
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from segment_pipeline.definitions.conditions import Predicate
+from segment_pipeline.definitions.predicates import PROPERTIES
+
+_COMPARISONS = (
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.Abs, exp.Round)
+
+
+def compile_predicate(
+    predicate: Predicate, *, table: str | None = None, properties_column: str = "properties"
+) -> exp.Expression:
+    """A fresh boolean expression for `predicate`, reading columns from `table` if given."""
+    tree = predicate.expression.copy()
+    casts = _property_casts(tree)
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Column):
+            return node
+        if node.table == PROPERTIES:
+            value: exp.Expression = exp.JSONExtractScalar(
+                this=_column(properties_column, table), expression=json_path(node.name)
+            )
+            cast = casts.get(id(node))
+            return exp.TryCast(this=value, to=exp.DataType.build(cast)) if cast else value
+        if not node.table and table is not None:
+            return exp.Column(this=node.this.copy(), table=exp.to_identifier(table))
+        return node
+
+    return tree.transform(rewrite, copy=False)
+
+
+def json_path(key: str) -> exp.JSONPath:
+    """`$.key` as a path expression: each dialect quotes odd keys its own way."""
+    return exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=key)])
+
+
+def _column(name: str, table: str | None) -> exp.Column:
+    return exp.Column(
+        this=exp.to_identifier(name),
+        table=exp.to_identifier(table) if table is not None else None,
+    )
+
+
+def _property_casts(tree: exp.Expression) -> dict[int, str]:
+    """Property columns that must be read as a number or a boolean, by node identity."""
+    casts: dict[int, str] = {}
+    for node in tree.find_all(*_COMPARISONS):
+        left, right = node.this.unnest(), node.expression.unnest()
+        for side, other in ((left, right), (right, left)):
+            if _is_property(side):
+                if _is_number(other):
+                    casts[id(side)] = "DOUBLE"
+                elif isinstance(other, exp.Boolean):
+                    casts[id(side)] = "BOOLEAN"
+    for node in tree.find_all(exp.Between):
+        subject = node.this.unnest()
+        if _is_property(subject) and all(_is_number(node.args[end]) for end in ("low", "high")):
+            casts[id(subject)] = "DOUBLE"
+    for node in tree.find_all(exp.In):
+        subject = node.this.unnest()
+        if _is_property(subject) and node.expressions and all(map(_is_number, node.expressions)):
+            casts[id(subject)] = "DOUBLE"
+    for node in tree.find_all(*_ARITHMETIC):
+        for child in node.iter_expressions():
+            if _is_property(child.unnest()):
+                casts[id(child.unnest())] = "DOUBLE"
+    return casts
+
+
+def _is_property(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Column) and node.table == PROPERTIES
+
+
+def _is_number(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Neg):
+        node = node.this
+    return isinstance(node, exp.Literal) and not node.is_string

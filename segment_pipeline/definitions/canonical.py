@@ -1,0 +1,93 @@
+"""The canonical form of a segment definition and its version hash (SPEC 4.1).
+
+The canonical form is built from the parsed definition, never from the file's text, so
+key order, quoting style, whitespace and YAML comments cannot change it. Predicates are
+re-rendered by sqlglot (`employee_count>=500` and `employee_count >= 500` are the same),
+defaults are filled in (`count: {at_least: 1}`, all-time windows), and a count is written
+from its normalised range, so `exactly: 3` and `between: [3, 3]` are the same definition.
+
+What is left out on purpose: `description` (like SQLMesh's metadata hash, it changes no
+member) and the file path. What is added: the versions of the segments and models the
+definition refers to, so editing a referenced segment changes every dependent's version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+
+from segment_pipeline.definitions.conditions import (
+    AllOf,
+    AnyOf,
+    Attribute,
+    CompanyAttribute,
+    Condition,
+    Count,
+    EventCondition,
+    InSegment,
+    Not,
+    Window,
+)
+
+#: Hex digits kept from the sha256 of the canonical JSON.
+VERSION_LENGTH = 12
+
+Json = dict[str, object] | list[object] | str | int | None
+
+
+def canonical_condition(condition: Condition) -> Json:
+    """A condition as plain JSON values, one key per condition kind."""
+    if isinstance(condition, AllOf):
+        return {"all": [canonical_condition(child) for child in condition.conditions]}
+    if isinstance(condition, AnyOf):
+        return {"any": [canonical_condition(child) for child in condition.conditions]}
+    if isinstance(condition, Not):
+        return {"not": canonical_condition(condition.condition)}
+    if isinstance(condition, Attribute):
+        return {"attribute": condition.predicate.sql}
+    if isinstance(condition, CompanyAttribute):
+        return {"company": condition.predicate.sql}
+    if isinstance(condition, InSegment):
+        return {"in_segment": condition.segment}
+    return canonical_event(condition)
+
+
+def canonical_event(event: EventCondition) -> Json:
+    """An event condition with every default written out."""
+    return {
+        "event": event.event,
+        "where": event.where.sql if event.where is not None else None,
+        "within": canonical_window(event.within),
+        "count": canonical_count(event.count),
+    }
+
+
+def canonical_count(count: Count) -> dict[str, object]:
+    """The count from its range: the simplest operator that says the same."""
+    if count.high is None:
+        return {"at_least": count.low}
+    if count.low == count.high:
+        return {"exactly": count.low}
+    if count.low == 0:
+        return {"at_most": count.high}
+    return {"between": [count.low, count.high]}
+
+
+def canonical_window(window: Window) -> dict[str, object]:
+    """`{}` for all time, `{"last_days": n}` or `{"from": ..., "to": ...}`."""
+    if window.last_days is not None:
+        return {"last_days": window.last_days}
+    if window.start is not None and window.end is not None:
+        return {"from": window.start.isoformat(), "to": window.end.isoformat()}
+    return {}
+
+
+def to_json(value: Mapping[str, object]) -> str:
+    """Stable JSON: sorted keys, no whitespace, so equal meanings give equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def version_of(canonical_json: str) -> str:
+    """The short hash of a canonical JSON text."""
+    return hashlib.sha256(canonical_json.encode("utf-8")).hexdigest()[:VERSION_LENGTH]

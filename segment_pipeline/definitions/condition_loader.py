@@ -1,0 +1,288 @@
+"""Turn the `where:` YAML of a segment into a condition tree, reporting every mistake.
+
+Written by hand rather than as a pydantic union: a union's errors list every member it
+tried, while a person needs one sentence per mistake at the exact place
+(`where.all[2].event.count: at_least must be a whole number >= 0, got -1`). Parsing goes
+on after a mistake so that one run reports all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from segment_pipeline.definitions.conditions import (
+    AllOf,
+    AnyOf,
+    Attribute,
+    CompanyAttribute,
+    Condition,
+    Count,
+    EventCondition,
+    InSegment,
+    Not,
+    Predicate,
+    Window,
+)
+from segment_pipeline.definitions.predicates import PredicateError, PredicateScope, parse_predicate
+from segment_pipeline.definitions.sources import EntityType
+from segment_pipeline.definitions.yaml_files import (
+    NAME_PATTERN,
+    did_you_mean,
+    join_path,
+    kind_of,
+    show,
+    to_date,
+)
+from segment_pipeline.errors import DefinitionError
+
+CONDITION_KEYS = ("all", "any", "not", "attribute", "company", "event", "in_segment")
+EVENT_KEYS = ("where", "within", "count")
+COUNT_KEYS = ("at_least", "at_most", "exactly", "between")
+WINDOW_KEYS = ("last_days", "from", "to")
+
+
+@dataclass(frozen=True)
+class ConditionContext:
+    """What a condition may refer to, and where its mistakes are collected.
+
+    Attributes:
+        file: the segment file, for messages.
+        entity: the segment's entity.
+        attributes: scope of `attribute:` predicates.
+        company: scope of `company:` predicates; None on a company segment.
+        events: scope of an event condition's `where`.
+        errors: every mistake found, appended in file order.
+    """
+
+    file: Path
+    entity: EntityType
+    attributes: PredicateScope
+    company: PredicateScope | None
+    events: PredicateScope
+    errors: list[DefinitionError] = field(default_factory=list)
+
+    def fail(self, path: str, reason: str) -> None:
+        """Record one mistake."""
+        self.errors.append(DefinitionError(self.file, path, reason))
+
+
+def load_condition(raw: object, path: str, context: ConditionContext) -> Condition | None:
+    """The condition at `path`, or None when it has mistakes (recorded in `context`)."""
+    if not isinstance(raw, dict):
+        hint = ' (to test an attribute write attribute: "...")' if isinstance(raw, str) else ""
+        context.fail(
+            path,
+            f"a condition must be a mapping with one of {', '.join(CONDITION_KEYS)}; "
+            f"got {kind_of(raw)}{hint}",
+        )
+        return None
+    keys = [str(key) for key in raw]
+    kinds = [key for key in keys if key in CONDITION_KEYS]
+    unknown = [key for key in keys if key not in CONDITION_KEYS + EVENT_KEYS]
+    for key in unknown:
+        if kinds == ["event"]:
+            context.fail(
+                join_path(path, "event"),
+                f"unknown key {key!r}{did_you_mean(key, EVENT_KEYS)}; "
+                f"an event condition takes: {', '.join(EVENT_KEYS)}",
+            )
+        else:
+            context.fail(
+                path,
+                f"unknown key {key!r}{did_you_mean(key, CONDITION_KEYS)}; "
+                f"a condition is one of: {', '.join(CONDITION_KEYS)}",
+            )
+    if len(kinds) > 1:
+        context.fail(
+            path,
+            f"one condition per item, got {' and '.join(kinds)}: "
+            "put each in its own item under all: or any:",
+        )
+        return None
+    if not kinds:
+        if not unknown:
+            context.fail(path, f"a condition needs one of: {', '.join(CONDITION_KEYS)}")
+        return None
+    kind = kinds[0]
+    extras = [key for key in keys if key in EVENT_KEYS]
+    if kind != "event" and extras:
+        context.fail(path, f"{', '.join(extras)} only goes with event:, not with {kind}:")
+        return None
+    if unknown:
+        return None
+    return _load_kind(kind, raw, path, context)
+
+
+def _load_kind(
+    kind: str, raw: dict[object, object], path: str, context: ConditionContext
+) -> Condition | None:
+    value = raw[kind]
+    here = join_path(path, kind)
+    if kind in {"all", "any"}:
+        return _load_group(kind, value, here, context)
+    if kind == "not":
+        inner = load_condition(value, here, context)
+        return None if inner is None else Not(condition=inner)
+    if kind == "attribute":
+        predicate = _load_predicate(value, here, context.attributes, context)
+        return None if predicate is None else Attribute(predicate=predicate)
+    if kind == "company":
+        if context.company is None:
+            context.fail(
+                here,
+                "company: conditions are for contact segments; on a company segment use attribute:",
+            )
+            return None
+        predicate = _load_predicate(value, here, context.company, context)
+        return None if predicate is None else CompanyAttribute(predicate=predicate)
+    if kind == "event":
+        return _load_event(raw, here, context)
+    if not isinstance(value, str) or not re.fullmatch(NAME_PATTERN, value):
+        context.fail(here, f"must be a segment name like churned_accounts, got {show(value)}")
+        return None
+    return InSegment(segment=value)
+
+
+def _load_group(kind: str, value: object, path: str, context: ConditionContext) -> Condition | None:
+    if not isinstance(value, list):
+        context.fail(path, f"must be a list of conditions, got {kind_of(value)}")
+        return None
+    children = [load_condition(item, join_path(path, i), context) for i, item in enumerate(value)]
+    if any(child is None for child in children):
+        return None
+    conditions = tuple(child for child in children if child is not None)
+    return AllOf(conditions=conditions) if kind == "all" else AnyOf(conditions=conditions)
+
+
+def _load_predicate(
+    value: object, path: str, scope: PredicateScope, context: ConditionContext
+) -> Predicate | None:
+    if not isinstance(value, str):
+        context.fail(
+            path, f"must be a SQL condition in quotes such as \"country = 'GB'\", got {show(value)}"
+        )
+        return None
+    try:
+        return parse_predicate(value, scope)
+    except PredicateError as error:
+        context.fail(path, str(error))
+        return None
+
+
+def _load_event(
+    raw: dict[object, object], path: str, context: ConditionContext
+) -> Condition | None:
+    name = raw["event"]
+    ok = True
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        context.fail(path, f"must be an event name such as pricing_viewed, got {show(name)}")
+        ok = False
+    where = None
+    if raw.get("where") is not None:
+        where = _load_predicate(raw["where"], join_path(path, "where"), context.events, context)
+        ok = ok and where is not None
+    within = load_window(raw.get("within"), join_path(path, "within"), context)
+    count = load_count(raw.get("count"), join_path(path, "count"), context)
+    if not ok or within is None or count is None:
+        return None
+    return EventCondition(event=str(name), where=where, within=within, count=count)
+
+
+def load_count(raw: object, path: str, context: ConditionContext) -> Count | None:
+    """`count:`; absent means at least 1."""
+    if raw is None:
+        return Count.at_least(1)
+    if not isinstance(raw, dict) or not raw:
+        context.fail(path, f"must be a mapping such as {{at_least: 3}}, got {kind_of(raw)}")
+        return None
+    keys = [str(key) for key in raw]
+    for key in keys:
+        if key not in COUNT_KEYS:
+            context.fail(
+                path,
+                f"unknown key {key!r}{did_you_mean(key, COUNT_KEYS)}; "
+                f"count is one of: {', '.join(COUNT_KEYS)}",
+            )
+            return None
+    if len(keys) > 1:
+        context.fail(path, f"count takes one of {', '.join(COUNT_KEYS)}, got {' and '.join(keys)}")
+        return None
+    op = keys[0]
+    value = raw[op]
+    if op == "between":
+        bounds = _whole_pair(value)
+        if bounds is None:
+            context.fail(
+                path,
+                "between must be [low, high], whole numbers with 0 <= low <= high, "
+                f"got {show(value)}",
+            )
+            return None
+        return Count.between(*bounds)
+    n = _whole(value)
+    if n is None or n < 0:
+        context.fail(path, f"{op} must be a whole number >= 0, got {show(value)}")
+        return None
+    return {"at_least": Count.at_least, "at_most": Count.at_most, "exactly": Count.exactly}[op](n)
+
+
+def load_window(raw: object, path: str, context: ConditionContext) -> Window | None:
+    """`within:`; absent (or empty) means all time."""
+    if raw is None or raw == {}:
+        return Window()
+    if not isinstance(raw, dict):
+        context.fail(path, f"must be a mapping such as {{last_days: 30}}, got {kind_of(raw)}")
+        return None
+    keys = [str(key) for key in raw]
+    for key in keys:
+        if key not in WINDOW_KEYS:
+            context.fail(
+                path,
+                f"unknown key {key!r}{did_you_mean(key, WINDOW_KEYS)}; "
+                "within takes last_days, or from and to",
+            )
+            return None
+    if "last_days" in raw:
+        if "from" in raw or "to" in raw:
+            context.fail(path, "use either last_days or from/to, not both")
+            return None
+        days = _whole(raw["last_days"])
+        if days is None or days < 1:
+            context.fail(
+                path, f"last_days must be a whole number >= 1, got {show(raw['last_days'])}"
+            )
+            return None
+        return Window(last_days=days)
+    if "from" not in raw or "to" not in raw:
+        missing = "to" if "from" in raw else "from"
+        context.fail(path, f"a date range needs both from and to; {missing} is missing")
+        return None
+    dates = []
+    for key in ("from", "to"):
+        try:
+            dates.append(to_date(raw[key]))
+        except ValueError as error:
+            context.fail(path, f"{key} {error}")
+    if len(dates) != 2:
+        return None
+    start, end = dates
+    if start > end:
+        context.fail(path, f"from {start.isoformat()} is after to {end.isoformat()}")
+        return None
+    return Window(start=start, end=end)
+
+
+def _whole(value: object) -> int | None:
+    """An int that is not a bool (YAML `true` is not a count)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _whole_pair(value: object) -> tuple[int, int] | None:
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    low, high = (_whole(item) for item in value)
+    if low is None or high is None or not 0 <= low <= high:
+        return None
+    return low, high

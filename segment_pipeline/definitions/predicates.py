@@ -1,0 +1,351 @@
+"""Parse a predicate a person wrote and check it against an allow-list before anything runs.
+
+A predicate is one SQL boolean expression (DuckDB dialect) over declared columns. The check
+is an allow-list, not a deny-list: every node of the parsed tree must be a literal, a
+declared column, an operator or one of a few scalar functions. Subqueries, statements,
+parameters, comments and unknown functions or columns are refused with one sentence that
+says why. Functions that read the clock (`now()`, `current_date`) are refused too: they
+would make a snapshot depend on when it runs, not on the data (SPEC 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
+
+from segment_pipeline.definitions.conditions import PREDICATE_DIALECT, Predicate
+from segment_pipeline.definitions.sources import ColumnType
+from segment_pipeline.definitions.yaml_files import did_you_mean
+
+#: Event predicates see these columns besides `properties.<key>` (SPEC 4.1).
+EVENT_COLUMNS: dict[str, ColumnType] = {
+    "event_name": ColumnType.TEXT,
+    "occurred_at": ColumnType.TIMESTAMP,
+}
+
+#: The table name under which event properties are written: `properties.plan`.
+PROPERTIES = "properties"
+
+#: Scalar functions a predicate may call, by sqlglot class.
+ALLOWED_FUNCTIONS: tuple[type[exp.Expression], ...] = (
+    exp.Coalesce,
+    exp.Lower,
+    exp.Upper,
+    exp.Trim,
+    exp.Length,
+    exp.Abs,
+    exp.Round,
+    exp.Year,
+    exp.Quarter,
+    exp.Month,
+    exp.Week,
+    exp.Day,
+    exp.DayOfMonth,
+    exp.DayOfWeek,
+    exp.DayOfYear,
+    exp.Hour,
+    exp.Extract,
+    exp.Cast,
+    exp.TryCast,
+)
+ALLOWED_FUNCTION_NAMES = (
+    "abs, cast, coalesce, day, dayofmonth, dayofweek, dayofyear, extract, hour, length, "
+    "lower, month, quarter, round, trim, try_cast, upper, week, year"
+)
+
+#: Operators and building blocks: everything else is refused.
+ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
+    exp.Paren,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.NullSafeEQ,
+    exp.NullSafeNEQ,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.Neg,
+    exp.DPipe,
+    exp.Is,
+    exp.In,
+    exp.Like,
+    exp.ILike,
+    exp.Escape,
+    exp.Between,
+    exp.Case,
+    exp.If,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Column,
+)
+
+#: Longer than any predicate a person writes; stops pathological input early.
+MAX_LENGTH = 4000
+
+_STRING_FORMS = (
+    exp.RawString,
+    exp.National,
+    exp.ByteString,
+    exp.HexString,
+    exp.BitString,
+    exp.UnicodeString,
+)
+_EXTRACT_PARTS = {"year", "quarter", "month", "week", "day", "dayofweek", "dow", "doy", "hour"}
+_CAST_TYPES = (
+    "text",
+    "varchar",
+    "int",
+    "bigint",
+    "smallint",
+    "double",
+    "float",
+    "decimal",
+    "boolean",
+    "date",
+    "timestamp",
+    "timestampntz",
+)
+_NUMERIC = {ColumnType.INTEGER, ColumnType.DOUBLE}
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+_BOOLEAN_ROOTS = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean, exp.Escape, exp.Case)
+
+
+class PredicateError(ValueError):
+    """A predicate failed to parse or to pass the allow-list; the message is the reason."""
+
+
+@dataclass(frozen=True)
+class PredicateScope:
+    """What a predicate may refer to.
+
+    Attributes:
+        what: the columns' owner in words, for messages (`company attributes`).
+        columns: bare column names and their declared types.
+        tables: `<table>.<column>` references allowed, e.g. entity models and their columns.
+        properties: whether `properties.<key>` (any key) is allowed: event predicates only.
+    """
+
+    what: str
+    columns: Mapping[str, ColumnType]
+    tables: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    properties: bool = False
+
+
+def event_scope() -> PredicateScope:
+    """The scope of an event condition's `where`."""
+    return PredicateScope("event columns", EVENT_COLUMNS, properties=True)
+
+
+def parse_predicate(source: str, scope: PredicateScope) -> Predicate:
+    """Parse `source` and check every node; raise `PredicateError` with the reason if not OK."""
+    if not source.strip():
+        raise PredicateError("is empty: write a condition such as employee_count >= 500")
+    if len(source) > MAX_LENGTH:
+        raise PredicateError(f"is {len(source)} characters long; the limit is {MAX_LENGTH}")
+    statements = _parse(source)
+    if len(statements) != 1:
+        raise PredicateError("must be exactly one expression")
+    tree = statements[0]
+    _check_statement(tree)
+    for node in tree.walk():
+        _check_node(node, scope)
+    _check_boolean(tree, scope)
+    _check_types(tree, scope)
+    return Predicate(source=source, expression=tree)
+
+
+def _parse(source: str) -> list[exp.Expression]:
+    """Tokenize once, refuse comments and `;`, then parse the same tokens."""
+    dialect = sqlglot.Dialect.get_or_raise(PREDICATE_DIALECT)
+    try:
+        tokens = dialect.tokenize(source)
+        _check_tokens(tokens)
+        return [tree for tree in dialect.parser().parse(tokens, source) if tree]
+    except ParseError as error:
+        raise PredicateError(_parse_problem(source, error)) from error
+    except TokenError as error:
+        raise PredicateError(f"cannot parse {source!r}: {error}") from error
+    except RecursionError as error:
+        raise PredicateError("is nested too deeply") from error
+
+
+def _check_tokens(tokens: list[Token]) -> None:
+    """Refuse comments and `;` before parsing: they are how SQL gets smuggled in."""
+    for token in tokens:
+        if token.comments:
+            raise PredicateError(
+                "SQL comments (-- or /* */) are not allowed in a predicate; "
+                "use a YAML # comment outside the quotes"
+            )
+        if token.token_type == TokenType.SEMICOLON:
+            raise PredicateError("';' is not allowed: a predicate is one expression")
+
+
+def _parse_problem(source: str, error: ParseError) -> str:
+    details = error.errors[0] if error.errors else {}
+    description = details.get("description") or "invalid expression"
+    column = details.get("col")
+    at = f" near column {column}" if column else ""
+    return f"cannot parse {source!r}: {description.rstrip('.')}{at}"
+
+
+def _check_statement(tree: exp.Expression) -> None:
+    """The whole predicate must be an expression, not a statement or a query."""
+    if tree.find(exp.Query) is not None:
+        raise PredicateError("subqueries are not allowed")
+    if not isinstance(tree, exp.Condition):
+        if isinstance(tree, exp.Alias):
+            raise PredicateError(
+                f"unexpected word {tree.alias!r} after the condition (a missing AND or OR?)"
+            )
+        raise PredicateError(
+            "SQL statements are not allowed: a predicate is a condition such as "
+            "employee_count >= 500"
+        )
+
+
+def _check_boolean(tree: exp.Expression, scope: PredicateScope) -> None:
+    """The whole predicate must be true or false, not a number or a text."""
+    root = tree.unnest()
+    if isinstance(root, _BOOLEAN_ROOTS):
+        return
+    if isinstance(root, exp.Column) and _column_type(root, scope) in {ColumnType.BOOLEAN, None}:
+        return
+    if isinstance(root, exp.Coalesce) or (
+        isinstance(root, exp.Cast) and root.to.is_type(exp.DataType.Type.BOOLEAN)
+    ):
+        return
+    raise PredicateError(
+        f"must be a true/false condition such as employee_count >= 500, got {tree.sql()!r}"
+    )
+
+
+def _check_node(node: exp.Expression, scope: PredicateScope) -> None:
+    """One node of the tree against the allow-list."""
+    if isinstance(node, exp.Query):
+        raise PredicateError("subqueries are not allowed")
+    if isinstance(node, exp.Placeholder | exp.Parameter):
+        raise PredicateError("parameters (?, $1, :name) are not allowed: write the value itself")
+    if isinstance(node, exp.Column):
+        _check_column(node, scope)
+    elif isinstance(node, exp.Identifier):
+        if not isinstance(node.parent, exp.Column):
+            raise PredicateError(f"{node.sql()!r} is not allowed here")
+    elif isinstance(node, exp.In):
+        if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
+            raise PredicateError("IN takes a list of values such as ('GB', 'US'), not a query")
+        if not node.expressions:
+            raise PredicateError("IN needs at least one value, such as ('GB', 'US')")
+    elif isinstance(node, _STRING_FORMS):
+        raise PredicateError(f"write text in single quotes such as 'GB', not {node.sql()}")
+    elif isinstance(node, exp.Var):
+        if not isinstance(node.parent, exp.Extract) or node.name.lower() not in _EXTRACT_PARTS:
+            raise PredicateError(f"{node.name!r} is not a column or a date part")
+    elif isinstance(node, exp.DataType | exp.DataTypeParam):
+        if isinstance(node, exp.DataType) and not node.is_type(*_CAST_TYPES):
+            raise PredicateError(f"casting to {node.sql()} is not allowed")
+    elif isinstance(node, exp.Anonymous):
+        raise PredicateError(
+            f"unknown function {node.name}(); allowed functions: {ALLOWED_FUNCTION_NAMES}"
+        )
+    elif isinstance(node, exp.JSONExtract | exp.JSONExtractScalar):
+        raise PredicateError("JSON operators are not allowed: write properties.<key>")
+    elif isinstance(node, exp.Func) and not isinstance(node, ALLOWED_FUNCTIONS + ALLOWED_NODES):
+        raise PredicateError(
+            f"function {node.sql_name().lower()}() is not allowed; "
+            f"allowed functions: {ALLOWED_FUNCTION_NAMES}"
+        )
+    elif not isinstance(node, ALLOWED_NODES + ALLOWED_FUNCTIONS):
+        raise PredicateError(f"{node.sql(PREDICATE_DIALECT)!r} is not allowed in a predicate")
+
+
+def _check_column(column: exp.Column, scope: PredicateScope) -> None:
+    """A bare name must be declared; `table.column` must be a property or a model's column."""
+    if not isinstance(column.this, exp.Identifier):
+        raise PredicateError(f"{column.sql()!r} is not a column")
+    if column.args.get("db") or column.args.get("catalog"):
+        raise PredicateError(f"{column.sql()!r}: write a column as name or table.name")
+    name, table = column.name, column.table
+    if not table:
+        if name not in scope.columns:
+            raise PredicateError(_unknown_column(name, scope))
+        return
+    if table == PROPERTIES:
+        if not scope.properties:
+            raise PredicateError("properties.<key> is only allowed in an event condition's where")
+        return
+    if table not in scope.tables:
+        known = ", ".join(sorted(scope.tables)) or "none"
+        raise PredicateError(
+            f"unknown model {table!r}{did_you_mean(table, scope.tables)} in {column.sql()!r}; "
+            f"models usable here: {known}"
+        )
+    if name not in scope.tables[table]:
+        raise PredicateError(
+            f"model {table} has no column {name!r}{did_you_mean(name, scope.tables[table])}; "
+            f"its columns are: {', '.join(scope.tables[table])}"
+        )
+
+
+def _unknown_column(name: str, scope: PredicateScope) -> str:
+    hint = did_you_mean(name, scope.columns)
+    foreign = [char for char in name if not char.isascii()]
+    if foreign:
+        char = foreign[0]
+        hint += f" (it contains the non-ASCII character {char!r}, U+{ord(char):04X})"
+    if scope.properties and not hint:
+        hint = f" (an event property is written properties.{name})"
+    return f"unknown column {name!r}{hint}; {scope.what} are: {', '.join(sorted(scope.columns))}"
+
+
+def _column_type(column: exp.Column, scope: PredicateScope) -> ColumnType | None:
+    """The declared type of a bare column; None when not known (properties, models)."""
+    return None if column.table else scope.columns.get(column.name)
+
+
+def _check_types(tree: exp.Expression, scope: PredicateScope) -> None:
+    """Catch a text column compared with a number (or the reverse) now, not at run time."""
+    for node in tree.find_all(*_COMPARISONS, exp.In, exp.Between):
+        column = node.this
+        if not isinstance(column, exp.Column):
+            continue
+        kind = _column_type(column, scope)
+        values = _compared_values(node)
+        if kind is None or not values or not all(_is_literal(value) for value in values):
+            continue
+        if kind == ColumnType.TEXT and any(not _is_string(value) for value in values):
+            raise PredicateError(f"{column.name} is text: compare it with text such as 'GB'")
+        if kind in _NUMERIC and any(_is_string(value) for value in values):
+            raise PredicateError(f"{column.name} is a number: compare it with a number such as 500")
+
+
+def _compared_values(node: exp.Expression) -> list[exp.Expression]:
+    if isinstance(node, exp.In):
+        return list(node.expressions)
+    if isinstance(node, exp.Between):
+        return [node.args["low"], node.args["high"]]
+    return [node.expression]
+
+
+def _is_literal(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) or (
+        isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal)
+    )
+
+
+def _is_string(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string

@@ -1,0 +1,141 @@
+"""The condition tree: counts, windows, leaf paths and the words a marketer reads."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from segment_pipeline.definitions.conditions import (
+    AllOf,
+    AnyOf,
+    Attribute,
+    CompanyAttribute,
+    Count,
+    EventCondition,
+    InSegment,
+    Not,
+    Window,
+    describe_leaf,
+    iter_leaves,
+)
+from segment_pipeline.definitions.predicates import (
+    PredicateScope,
+    event_scope,
+    parse_predicate,
+)
+from segment_pipeline.definitions.sources import ColumnType
+
+COMPANY = PredicateScope(
+    "company attributes",
+    {"employee_count": ColumnType.INTEGER, "country": ColumnType.TEXT},
+)
+
+
+@pytest.mark.parametrize(
+    ("count", "low", "high", "words", "holds", "fails"),
+    [
+        (Count.at_least(3), 3, None, "at least 3", [3, 4, 1000], [0, 2]),
+        (Count.at_most(2), 0, 2, "at most 2", [0, 1, 2], [3]),
+        (Count.exactly(1), 1, 1, "exactly 1", [1], [0, 2]),
+        (Count.between(2, 5), 2, 5, "between 2 and 5", [2, 3, 5], [1, 6]),
+        (Count.exactly(0), 0, 0, "exactly 0", [0], [1]),
+    ],
+)
+def test_count(count: Count, low, high, words, holds, fails):
+    assert (count.low, count.high) == (low, high)
+    assert count.describe() == words
+    assert all(count.holds(n) for n in holds)
+    assert not any(count.holds(n) for n in fails)
+
+
+def test_count_rejects_an_empty_range():
+    with pytest.raises(ValidationError):
+        Count(op="between", low=3, high=1)
+    with pytest.raises(ValidationError):
+        Count(op="at_least", low=-1)
+
+
+@pytest.mark.parametrize(
+    ("window", "words"),
+    [
+        (Window(last_days=30), "in the last 30 days"),
+        (Window(last_days=1), "in the last 1 day"),
+        (
+            Window(start=date(2026, 6, 1), end=date(2026, 6, 30)),
+            "from 2026-06-01 to 2026-06-30",
+        ),
+        (Window(), ""),
+    ],
+)
+def test_window_describe(window: Window, words: str):
+    assert window.describe() == words
+
+
+def test_window_rejects_nonsense():
+    with pytest.raises(ValidationError, match="after"):
+        Window(start=date(2026, 6, 30), end=date(2026, 6, 1))
+    with pytest.raises(ValidationError, match="not both"):
+        Window(last_days=3, start=date(2026, 6, 1), end=date(2026, 6, 2))
+    with pytest.raises(ValidationError, match="together"):
+        Window(start=date(2026, 6, 1))
+
+
+def test_iter_leaves_paths_in_definition_order():
+    big = Attribute(predicate=parse_predicate("employee_count >= 500", COMPANY))
+    pricing = EventCondition(event="pricing_viewed")
+    tree = AllOf(
+        conditions=(
+            big,
+            pricing,
+            Not(condition=InSegment(segment="churned_accounts")),
+            AnyOf(conditions=(InSegment(segment="a"), InSegment(segment="b"))),
+        )
+    )
+    assert [path for path, _ in iter_leaves(tree)] == [
+        "where.all[0]",
+        "where.all[1]",
+        "where.all[2].not",
+        "where.all[3].any[0]",
+        "where.all[3].any[1]",
+    ]
+    assert list(iter_leaves(big)) == [("where", big)]
+
+
+def test_describe_leaf():
+    assert (
+        describe_leaf(Attribute(predicate=parse_predicate("employee_count>=500", COMPANY)))
+        == "attribute employee_count >= 500"
+    )
+    assert (
+        describe_leaf(
+            CompanyAttribute(predicate=parse_predicate("country in ('GB','US')", COMPANY))
+        )
+        == "company country IN ('GB', 'US')"
+    )
+    event = EventCondition(
+        event="pricing_viewed",
+        where=parse_predicate("properties.plan = 'pro'", event_scope()),
+        within=Window(last_days=30),
+        count=Count.at_least(3),
+    )
+    assert (
+        describe_leaf(event)
+        == "event pricing_viewed where properties.plan = 'pro' in the last 30 days"
+    )
+    assert describe_leaf(EventCondition(event="signup")) == "event signup"
+    assert describe_leaf(InSegment(segment="churned_accounts")) == "in segment churned_accounts"
+
+
+def test_event_condition_defaults():
+    event = EventCondition(event="signup")
+    assert event.count == Count.at_least(1)
+    assert event.within.is_all_time
+    assert event.where is None
+
+
+def test_conditions_are_frozen():
+    event = EventCondition(event="signup")
+    with pytest.raises(ValidationError):
+        event.event = "other"  # type: ignore[misc]

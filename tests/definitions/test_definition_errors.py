@@ -1,0 +1,474 @@
+"""One case per mistake a person can make: the files, and the exact lines `validate` prints.
+
+Each message is `file: path: reason`, the path written the way the YAML reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from segment_pipeline.definitions.project import load_project
+from segment_pipeline.definitions.validate import validate_project
+from segment_pipeline.errors import ConfigError, ProjectInvalid
+
+from .conftest import Write
+
+BIG = """
+entity: company
+where:
+  attribute: "employee_count >= 500"
+"""
+
+CASES: list[tuple[str, dict[str, str], list[str]]] = [
+    (
+        "unknown top-level key",
+        {"segments/a.yml": "entity: company\ndescripton: x\nwhere: {all: []}\n"},
+        [
+            "project/segments/a.yml: unknown key 'descripton' (did you mean description?); "
+            "expected one of: name, entity, mode, description, where, personas"
+        ],
+    ),
+    (
+        "unknown condition key",
+        {"segments/a.yml": "entity: company\nwhere:\n  all:\n    - atribute: x\n"},
+        [
+            "project/segments/a.yml: where.all[0]: unknown key 'atribute' "
+            "(did you mean attribute?); a condition is one of: "
+            "all, any, not, attribute, company, event, in_segment"
+        ],
+    ),
+    (
+        "unknown key in an event condition",
+        {"segments/a.yml": "entity: company\nwhere:\n  event: signup\n  cout: {at_least: 1}\n"},
+        [
+            "project/segments/a.yml: where.event: unknown key 'cout' (did you mean count?); "
+            "an event condition takes: where, within, count"
+        ],
+    ),
+    (
+        "two keys in one condition",
+        {
+            "segments/a.yml": """
+            entity: company
+            where:
+              all:
+                - attribute: "employee_count > 1"
+                  event: signup
+            """
+        },
+        [
+            "project/segments/a.yml: where.all[0]: one condition per item, got attribute and "
+            "event: put each in its own item under all: or any:"
+        ],
+    ),
+    (
+        "the same key twice (YAML would keep only the last)",
+        {
+            "segments/a.yml": """
+            entity: company
+            where:
+              attribute: "employee_count > 1"
+              attribute: "employee_count > 2"
+            """
+        },
+        [
+            "project/segments/a.yml: line 4: not valid YAML: key 'attribute' appears twice in one "
+            "mapping"
+        ],
+    ),
+    (
+        "negative at_least",
+        {
+            "segments/a.yml": """
+            entity: company
+            where:
+              all:
+                - attribute: "employee_count > 1"
+                - attribute: "country = 'GB'"
+                - event: pricing_viewed
+                  count: {at_least: -1}
+            """
+        },
+        [
+            "project/segments/a.yml: where.all[2].event.count: "
+            "at_least must be a whole number >= 0, got -1"
+        ],
+    ),
+    (
+        "between the wrong way round",
+        {
+            "segments/a.yml": (
+                "entity: company\nwhere:\n  event: signup\n  count: {between: [3, 1]}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.event.count: between must be [low, high], whole "
+            "numbers with 0 <= low <= high, got [3, 1]"
+        ],
+    ),
+    (
+        "a count that is not a number",
+        {"segments/a.yml": "entity: company\nwhere:\n  event: signup\n  count: {exactly: true}\n"},
+        [
+            "project/segments/a.yml: where.event.count: "
+            "exactly must be a whole number >= 0, got true"
+        ],
+    ),
+    (
+        "two count operators",
+        {
+            "segments/a.yml": (
+                "entity: company\nwhere:\n  event: signup\n  count: {at_least: 1, at_most: 3}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.event.count: count takes one of at_least, at_most, "
+            "exactly, between, got at_least and at_most"
+        ],
+    ),
+    (
+        "window from after to",
+        {
+            "segments/a.yml": """
+            entity: company
+            where:
+              not:
+                event: signup
+                within: {from: 2026-06-30, to: 2026-06-01}
+            """
+        },
+        ["project/segments/a.yml: where.not.event.within: from 2026-06-30 is after to 2026-06-01"],
+    ),
+    (
+        "window with both kinds",
+        {
+            "segments/a.yml": (
+                "entity: company\nwhere:\n  event: signup\n"
+                "  within: {last_days: 3, from: 2026-01-01, to: 2026-01-02}\n"
+            )
+        },
+        ["project/segments/a.yml: where.event.within: use either last_days or from/to, not both"],
+    ),
+    (
+        "window of zero days",
+        {"segments/a.yml": "entity: company\nwhere:\n  event: signup\n  within: {last_days: 0}\n"},
+        [
+            "project/segments/a.yml: where.event.within: "
+            "last_days must be a whole number >= 1, got 0"
+        ],
+    ),
+    (
+        "window with a bad date",
+        {
+            "segments/a.yml": (
+                "entity: company\nwhere:\n  event: signup\n"
+                "  within: {from: 2026-02-30, to: 2026-03-01}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.event.within: from must be a date like 2026-06-01, "
+            "got '2026-02-30'"
+        ],
+    ),
+    (
+        "unknown entity",
+        {"segments/a.yml": "entity: compnay\nwhere: {all: []}\n"},
+        ["project/segments/a.yml: entity: must be 'company' or 'contact', got 'compnay'"],
+    ),
+    (
+        "missing where",
+        {"segments/a.yml": "entity: company\n"},
+        ["project/segments/a.yml: where: is required"],
+    ),
+    (
+        "bad mode",
+        {"segments/a.yml": "entity: company\nmode: live\nwhere: {all: []}\n"},
+        ["project/segments/a.yml: mode: must be 'dynamic' or 'static', got 'live'"],
+    ),
+    (
+        "personas on a contact segment",
+        {
+            "segments/a.yml": """
+            entity: contact
+            where: {all: []}
+            personas:
+              list:
+                - name: buyer
+                  where: "seniority = 'vp'"
+            """
+        },
+        [
+            "project/segments/a.yml: personas: personas are for company segments (they pick "
+            "contacts of member companies); this segment's entity is contact"
+        ],
+    ),
+    (
+        "persona mistakes",
+        {
+            "segments/a.yml": """
+            entity: company
+            where: {all: []}
+            personas:
+              max_contacts_per_company: 0
+              list:
+                - name: buyer
+                  where: "employee_count > 3"
+                  max_contacts: 1
+            """
+        },
+        [
+            "project/segments/a.yml: personas.max_contacts_per_company: must be a whole number "
+            ">= 1, got 0"
+        ],
+    ),
+    (
+        "persona predicate over company columns",
+        {
+            "segments/a.yml": """
+            entity: company
+            where: {all: []}
+            personas:
+              list:
+                - name: buyer
+                  where: "employee_count > 3"
+                - name: buyer
+                  where: "seniority = 'vp'"
+            """
+        },
+        [
+            "project/segments/a.yml: personas.list[0].where: unknown column 'employee_count'; "
+            "contact attributes are: company_id, contact_id, department, email, "
+            "is_former_employee, seniority, signed_up_at, title",
+            "project/segments/a.yml: personas.list[1].name: persona buyer is listed twice",
+        ],
+    ),
+    (
+        "company condition on a company segment",
+        {"segments/a.yml": "entity: company\nwhere:\n  company: \"country = 'GB'\"\n"},
+        [
+            "project/segments/a.yml: where.company: company: conditions are for contact "
+            "segments; on a company segment use attribute:"
+        ],
+    ),
+    (
+        "a condition written as bare text",
+        {"segments/a.yml": "entity: company\nwhere:\n  all:\n    - employee_count > 5\n"},
+        [
+            "project/segments/a.yml: where.all[0]: a condition must be a mapping with one of "
+            "all, any, not, attribute, company, event, in_segment; got text "
+            "'employee_count > 5' (to test an attribute write attribute: \"...\")"
+        ],
+    ),
+    (
+        "all that is not a list",
+        {"segments/a.yml": "entity: company\nwhere:\n  all: {attribute: x}\n"},
+        ["project/segments/a.yml: where.all: must be a list of conditions, got a mapping"],
+    ),
+    (
+        "unknown column in a predicate",
+        {"segments/a.yml": 'entity: company\nwhere:\n  attribute: "employees >= 5"\n'},
+        [
+            "project/segments/a.yml: where.attribute: unknown column 'employees' (did you mean "
+            "employee_count?); company "
+            "attributes are: annual_revenue, company_id, country, domain, employee_count, "
+            "founded_on, industry, name"
+        ],
+    ),
+    (
+        "event property outside an event",
+        {"segments/a.yml": "entity: company\nwhere:\n  attribute: \"properties.plan = 'x'\"\n"},
+        [
+            "project/segments/a.yml: where.attribute: properties.<key> is only allowed in an "
+            "event condition's where"
+        ],
+    ),
+    (
+        "attribute column in an event where",
+        {
+            "segments/a.yml": (
+                "entity: company\nwhere:\n  event: pricing_viewed\n  where: \"plan = 'pro'\"\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.event.where: unknown column 'plan' (an event property "
+            "is written properties.plan); event columns are: event_name, occurred_at"
+        ],
+    ),
+    (
+        "name clash",
+        {
+            "segments/a.yml": BIG,
+            "segments/b.yml": "name: a\n" + BIG,
+        },
+        ["project/segments/b.yml: name: segment name a is already used by project/segments/a.yml"],
+    ),
+    (
+        "name that is not a name",
+        {"segments/a.yml": "name: Big Accounts\n" + BIG},
+        [
+            "project/segments/a.yml: name: must be a lower-case name like my_segment "
+            "([a-z][a-z0-9_]*), got 'Big Accounts'"
+        ],
+    ),
+    (
+        "unknown segment reference",
+        {
+            "segments/big.yml": BIG,
+            "segments/a.yml": "entity: company\nwhere:\n  all:\n    - not: {in_segment: bgi}\n",
+        },
+        [
+            "project/segments/a.yml: where.all[0].not.in_segment: unknown segment 'bgi' "
+            "(did you mean big?)"
+        ],
+    ),
+    (
+        "company segment referring to a contact segment",
+        {
+            "segments/people.yml": "entity: contact\nwhere: {attribute: \"seniority = 'vp'\"}\n",
+            "segments/a.yml": "entity: company\nwhere: {in_segment: people}\n",
+        },
+        [
+            "project/segments/a.yml: where.in_segment: people is a contact segment: a company "
+            "segment can only refer to company segments (a contact segment may refer to a "
+            "company segment, not the reverse)"
+        ],
+    ),
+    (
+        "reference cycle",
+        {
+            "segments/a.yml": "entity: company\nwhere: {all: [{in_segment: b}]}\n",
+            "segments/b.yml": "entity: company\nwhere: {any: [{in_segment: c}]}\n",
+            "segments/c.yml": "entity: company\nwhere: {not: {in_segment: a}}\n",
+        },
+        [
+            "project/segments/a.yml: where.all[0].in_segment: segments refer to each other in "
+            "a cycle: a -> b -> c -> a"
+        ],
+    ),
+    (
+        "self reference",
+        {"segments/a.yml": "entity: company\nwhere: {in_segment: a}\n"},
+        [
+            "project/segments/a.yml: where.in_segment: segments refer to each other in a cycle: "
+            "a -> a"
+        ],
+    ),
+    (
+        "journey on an unknown segment",
+        {
+            "segments/big.yml": BIG,
+            "journeys/j.yml": "trigger_segment: bigg\nstarts_on: 2026-01-05\nduration_days: 7\n",
+        },
+        ["project/journeys/j.yml: trigger_segment: unknown segment 'bigg' (did you mean big?)"],
+    ),
+    (
+        "journey mistakes",
+        {
+            "segments/big.yml": BIG,
+            "journeys/j.yml": (
+                "trigger_segment: big\nstarts_on: soon\nduration_days: 0\nallow_reentry: maybe\n"
+            ),
+        },
+        [
+            "project/journeys/j.yml: starts_on: must be a date like 2026-06-01, got 'soon'",
+            "project/journeys/j.yml: duration_days: must be a whole number >= 1, got 0",
+            "project/journeys/j.yml: allow_reentry: must be true or false, got text 'maybe'",
+        ],
+    ),
+    (
+        "destination mistakes",
+        {
+            "segments/big.yml": BIG,
+            "destinations.yml": """
+            - name: hook
+              type: webhook
+              url: ftp://example.com
+              secret_env: S
+            - name: files
+              type: csv
+              path: exports/
+              segments: [big, bog]
+            - name: other
+              type: kafka
+            """,
+        },
+        [
+            "project/destinations.yml: [0].url: must match ^https?://, got 'ftp://example.com'",
+            "project/destinations.yml: [1].segments[1]: unknown segment 'bog' (did you mean big?)",
+            "project/destinations.yml: [2]: type must be one of webhook, csv, got 'kafka'",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_error_message(write: Write, project_dir: Path, files: dict[str, str], expected: list[str]):
+    for relative, text in files.items():
+        write(relative, text)
+    project, lines = validate_project(project_dir)
+    assert project is None
+    assert lines == expected
+
+
+def test_every_problem_is_reported_not_only_the_first(write: Write, project_dir: Path):
+    write(
+        "segments/a.yml",
+        """
+        entity: company
+        where:
+          all:
+            - attribute: "employe_count > 1"
+            - event: signup
+              count: {at_most: -2}
+            - in_segment: nowhere
+        """,
+    )
+    write("segments/b.yml", "entity: person\nwhere: {all: []}\n")
+    write("journeys/j.yml", "trigger_segment: a\nstarts_on: 2026-01-01\nduration_days: 0\n")
+    with pytest.raises(ProjectInvalid) as raised:
+        load_project(project_dir)
+    assert [(e.file, e.path) for e in raised.value.errors] == [
+        ("project/segments/a.yml", "where.all[0].attribute"),
+        ("project/segments/a.yml", "where.all[1].event.count"),
+        ("project/segments/b.yml", "entity"),
+        ("project/journeys/j.yml", "duration_days"),
+    ]
+    assert "(and 3 more)" in str(raised.value)
+
+
+def test_reference_to_a_segment_with_mistakes_is_not_unknown(write: Write, project_dir: Path):
+    write("segments/broken.yml", 'entity: company\nwhere: {attribute: "nope > 1"}\n')
+    write("segments/a.yml", "entity: company\nwhere: {in_segment: broken}\n")
+    _, lines = validate_project(project_dir)
+    assert len(lines) == 1
+    assert lines[0].startswith("project/segments/broken.yml: where.attribute: unknown column")
+
+
+def test_missing_project_directory_is_a_config_error(tmp_path: Path):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(ConfigError, match="nowhere does not exist"):
+        load_project(missing)
+    project, lines = validate_project(missing)
+    assert project is None
+    assert len(lines) == 1
+    assert "nowhere does not exist" in lines[0]
+
+
+def test_missing_sources_is_reported(project_dir: Path):
+    (project_dir / "sources.yml").unlink()
+    _, lines = validate_project(project_dir)
+    assert lines == [
+        "project/sources.yml: file not found: create it with `companies:` and `contacts:`"
+    ]
+
+
+def test_yaml_syntax_error_names_the_line(write: Write, project_dir: Path):
+    write("segments/a.yml", "entity: company\nwhere:\n  all: [\n    {attribute: x}\n  oops: 1\n")
+    _, lines = validate_project(project_dir)
+    assert len(lines) == 1
+    # The wording is libyaml's or PyYAML's; the shape is ours.
+    assert lines[0].startswith("project/segments/a.yml: line 5: not valid YAML: ")
