@@ -109,7 +109,7 @@ def versions(
                     key=key,
                     updated_at=updated_at,
                     landed_on=draw(landing_day(days, updated_at)),
-                    is_deleted=draw(st.booleans()),
+                    is_deleted=draw(st.sampled_from([False, False, False, True])),
                     attributes={name: draw(values) for name, values in attributes.items()},
                     spelling=draw(st.sampled_from(SPELLINGS)),
                 )
@@ -262,30 +262,35 @@ def event_conditions(days: Sequence[date]) -> st.SearchStrategy[EventCondition]:
     )
 
 
+@st.composite
 def conditions(
-    entity: str, earlier: Sequence[Segment], days: Sequence[date], depth: int = 2
-) -> st.SearchStrategy[Condition]:
+    draw: st.DrawFn, entity: str, earlier: Sequence[Segment], days: Sequence[date], depth: int = 2
+) -> Condition:
     """A random condition tree for a segment on `entity` that may reference `earlier`."""
-    leaves: list[st.SearchStrategy[Condition]] = [
-        st.sampled_from(_COMPANY_PREDICATES if entity == "company" else _CONTACT_PREDICATES).map(
-            Attribute
-        ),
-        event_conditions(days),
-    ]
-    if entity == "contact":
-        leaves.append(st.sampled_from(_COMPANY_PREDICATES).map(CompanyAttribute))
     references = [s.name for s in earlier if s.entity in (entity, "company")]
-    if references:
-        leaves.append(st.sampled_from(references).map(InSegment))
-    if depth == 0:
-        return st.one_of(leaves)
+    # Event conditions and references are listed twice: that is where time is subtle.
+    kinds = ["attribute", "event", "event"]
+    kinds += ["company"] if entity == "contact" else []
+    kinds += ["in_segment", "in_segment"] if references else []
+    kinds += ["all", "any", "not"] if depth > 0 else []
+    kind = draw(st.sampled_from(kinds))
+    if kind == "attribute":
+        return Attribute(
+            draw(
+                st.sampled_from(_COMPANY_PREDICATES if entity == "company" else _CONTACT_PREDICATES)
+            )
+        )
+    if kind == "event":
+        return draw(event_conditions(days))
+    if kind == "company":
+        return CompanyAttribute(draw(st.sampled_from(_COMPANY_PREDICATES)))
+    if kind == "in_segment":
+        return InSegment(draw(st.sampled_from(references)))
     child = conditions(entity, earlier, days, depth - 1)
-    return st.one_of(
-        *leaves,
-        st.lists(child, min_size=0, max_size=3).map(lambda c: All(tuple(c))),
-        st.lists(child, min_size=1, max_size=3).map(lambda c: AnyOf(tuple(c))),
-        child.map(Not),
-    )
+    if kind == "not":
+        return Not(draw(child))
+    children = tuple(draw(st.lists(child, min_size=0 if kind == "all" else 1, max_size=3)))
+    return All(children) if kind == "all" else AnyOf(children)
 
 
 @st.composite
