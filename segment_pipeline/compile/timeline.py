@@ -16,6 +16,7 @@ plug in as other step functions without changing the grid.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -60,7 +61,7 @@ def hit_column(leaf: EventCondition) -> str:
     once per run whatever the number of segments.
     """
     where = leaf.where.sql if leaf.where is not None else ""
-    return "hit_" + format(abs(hash((leaf.event, where))) % 16**12, "012x")
+    return "hit_" + hashlib.sha256(f"{leaf.event}\n{where}".encode()).hexdigest()[:12]
 
 
 def event_hits(leaves: list[EventCondition], events: exp.Select) -> exp.Select:
