@@ -41,10 +41,15 @@ class Warehouse:
 
     @classmethod
     @contextmanager
-    def open(cls, settings: WarehouseSettings) -> Iterator[Warehouse]:
-        """Open (creating if needed) the DuckDB file with the configured limits."""
+    def open(cls, settings: WarehouseSettings, *, read_only: bool = False) -> Iterator[Warehouse]:
+        """Open (creating it unless `read_only`) the DuckDB file with the configured limits."""
+        if read_only and not settings.path.is_file():
+            raise ConfigError(
+                f"warehouse {settings.path} does not exist yet: run `segment-pipeline run` "
+                "first, or point --warehouse / SEGMENT_PIPELINE_WAREHOUSE at it"
+            )
         settings.path.parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, str | int] = {}
+        config: dict[str, str | int | bool] = {"access_mode": "READ_ONLY"} if read_only else {}
         if settings.memory_limit:
             config["memory_limit"] = settings.memory_limit
         if settings.threads:

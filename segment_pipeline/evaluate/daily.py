@@ -1,0 +1,52 @@
+"""One snapshot date of some segments: evaluate once, then write snapshots and deltas."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+from segment_pipeline.definitions.project import Project
+from segment_pipeline.evaluate.deltas import DeltaResult, write_deltas
+from segment_pipeline.evaluate.membership import MembershipRun, required_segments
+from segment_pipeline.evaluate.snapshot import SnapshotResult, write_snapshot
+from segment_pipeline.warehouse.engine import Warehouse
+
+
+@dataclass(frozen=True)
+class SegmentDay:
+    """What a segment's snapshot and delta for one day hold."""
+
+    snapshot: SnapshotResult
+    delta: DeltaResult
+
+
+def materialize_day(
+    warehouse: Warehouse,
+    project: Project,
+    snapshot_date: date,
+    names: Collection[str],
+    refresh: Collection[str] = (),
+) -> dict[str, SegmentDay]:
+    """Snapshot and delta of the named segments for one day (history is rebuilt after).
+
+    The visible data is staged once and every segment needed (the named ones and those
+    they reference) is evaluated in one run, in dependency order.
+    """
+    run = MembershipRun(warehouse, project, snapshot_date)
+    segments = required_segments(project, names)
+    run.prepare(segments)
+    results: dict[str, SegmentDay] = {}
+    for segment in segments:
+        run.evaluate(segment)
+        if segment.name not in names:
+            continue
+        snapshot = write_snapshot(
+            warehouse,
+            segment,
+            snapshot_date,
+            run.members(segment),
+            refresh=segment.name in refresh,
+        )
+        results[segment.name] = SegmentDay(snapshot, write_deltas(run, segment, snapshot_date))
+    return results

@@ -1,0 +1,1 @@
+"""The Dagster layer: assets, checks, resources, schedules and sensors over the core."""

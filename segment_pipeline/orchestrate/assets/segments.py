@@ -1,0 +1,180 @@
+"""Group `segments`: one asset per segment (`segments/<name>`), computed together.
+
+Each segment's code version is its definition version, so the UI shows an edited
+definition (and every segment referencing it) as changed, and the automation condition
+recalculates the latest partition. A run evaluates all selected segments in one pass over
+the data; a backfill is one run that walks its partitions in date order, because each
+snapshot's delta depends on the previous snapshot.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from segment_pipeline.definitions.project import Project
+from segment_pipeline.definitions.segments import Segment
+from segment_pipeline.evaluate.audits import duplicate_members, joins_after_as_of, unbalanced_days
+from segment_pipeline.evaluate.daily import SegmentDay, materialize_day
+from segment_pipeline.evaluate.history import rebuild_history
+from segment_pipeline.orchestrate.assets.ingest import INGEST_KEYS
+from segment_pipeline.orchestrate.partitions import partition_dates
+from segment_pipeline.orchestrate.resources import (
+    WAREHOUSE_POOL,
+    ProjectResource,
+    open_warehouse,
+    user_errors,
+)
+
+CHECKS = {
+    "no_duplicate_members": "No entity appears twice in a day's snapshot.",
+    "delta_balances": "Previous members + added - removed = current members, every day.",
+    "joined_at_not_after_as_of": "Every member has a join time, never after the snapshot's as_of.",
+}
+
+#: Recalculate the latest day, without anyone clicking, once a definition has changed.
+RECALCULATE_ON_CHANGE = (
+    dg.AutomationCondition.in_latest_time_window()
+    & dg.AutomationCondition.code_version_changed().since_last_handled()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("definition changed: recalculate the latest partition")
+
+
+class SegmentRunConfig(dg.Config):
+    """Launch-time options (the UI's launchpad, or `segment-pipeline refresh`)."""
+
+    refresh_static: list[str] = Field(
+        default_factory=list, description="Static segments to refresh in this run."
+    )
+
+
+def segment_key(name: str) -> dg.AssetKey:
+    """The asset key of a segment."""
+    return dg.AssetKey(["segments", name])
+
+
+def _spec(segment: Segment) -> dg.AssetSpec:
+    key = segment_key(segment.name)
+    previous_day = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
+    deps = [
+        dg.AssetDep(INGEST_KEYS[name])
+        for name in ("companies_history", "contacts_history", "events")
+    ]
+    deps += [dg.AssetDep(segment_key(name)) for name in segment.references]
+    deps.append(dg.AssetDep(key, partition_mapping=previous_day))
+    description = segment.description or f"{segment.mode} {segment.entity} segment"
+    return dg.AssetSpec(
+        key,
+        deps=deps,
+        description=description,
+        group_name="segments",
+        code_version=segment.version,
+        kinds={"duckdb"},
+        tags={"entity": segment.entity, "mode": segment.mode},
+        metadata={
+            "definition_version": segment.version,
+            "definition": dg.MetadataValue.json(_definition(segment)),
+            "file": str(segment.file),
+        },
+        automation_condition=RECALCULATE_ON_CHANGE,
+    )
+
+
+def _definition(segment: Segment) -> dict[str, object]:
+    return json.loads(segment.definition_json())
+
+
+def _metadata(days: list[date], results: list[SegmentDay]) -> dict[str, object]:
+    last = results[-1]
+    removed: Counter[str] = Counter()
+    for day in results:
+        removed.update(day.delta.removed_by_reason)
+    preview = last.delta.preview
+    return {
+        "dagster/row_count": last.snapshot.members,
+        "snapshot_dates": f"{days[0]} .. {days[-1]}" if len(days) > 1 else str(days[0]),
+        "members": last.snapshot.members,
+        "added": sum(day.delta.added for day in results),
+        "removed": sum(removed.values()),
+        "removed_by_reason": dg.MetadataValue.json(dict(removed)),
+        "refreshed": last.snapshot.refreshed,
+        "compared_with": str(last.delta.previous_date) if last.delta.previous_date else "-",
+        "first_changes": dg.MetadataValue.md(
+            preview.to_markdown(index=False) if len(preview) else "no changes"
+        ),
+    }
+
+
+def build_segment_assets(
+    project: Project, partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    """All segments of the project as one subsettable multi-asset with its checks."""
+    segments = list(project.segments.values())
+    check_specs = [
+        dg.AssetCheckSpec(name, asset=segment_key(segment.name), description=description)
+        for segment in segments
+        for name, description in CHECKS.items()
+    ]
+
+    @dg.multi_asset(
+        name="segment_snapshots",
+        specs=[_spec(segment) for segment in segments],
+        check_specs=check_specs,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+    )
+    def segment_snapshots(
+        context: dg.AssetExecutionContext,
+        config: SegmentRunConfig,
+        project: ProjectResource,
+        duckdb: DuckDBResource,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        """Snapshot, delta and history of each selected segment for each partition."""
+        current = project.load()
+        names = [
+            name for name in current.segments if segment_key(name) in context.selected_asset_keys
+        ]
+        days = partition_dates(context)
+        results: dict[str, list[SegmentDay]] = {name: [] for name in names}
+        with user_errors(), open_warehouse(duckdb, current.sources) as warehouse:
+            for day in days:
+                context.log.info(f"segments for {day}: {len(names)} segments")
+                for name, result in materialize_day(
+                    warehouse, current, day, names, refresh=config.refresh_static
+                ).items():
+                    results[name].append(result)
+            for name in names:
+                rebuild_history(warehouse, name)
+            audits = {
+                name: (
+                    duplicate_members(warehouse, name, days),
+                    unbalanced_days(warehouse, name, current.segments[name].entity, days),
+                    joins_after_as_of(warehouse, name, days),
+                )
+                for name in names
+            }
+        for name in names:
+            key = segment_key(name)
+            yield dg.MaterializeResult(asset_key=key, metadata=_metadata(days, results[name]))
+            duplicates, unbalanced, late_joins = audits[name]
+            outcomes = {
+                "no_duplicate_members": (duplicates == 0, {"duplicates": duplicates}),
+                "delta_balances": (
+                    not unbalanced,
+                    {"unbalanced_days": ", ".join(map(str, unbalanced)) or "-"},
+                ),
+                "joined_at_not_after_as_of": (late_joins == 0, {"bad_join_times": late_joins}),
+            }
+            for check, (passed, metadata) in outcomes.items():
+                if dg.AssetCheckKey(key, check) in context.selected_asset_check_keys:
+                    yield dg.AssetCheckResult(
+                        asset_key=key, check_name=check, passed=passed, metadata=metadata
+                    )
+
+    return segment_snapshots

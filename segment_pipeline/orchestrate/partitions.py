@@ -1,0 +1,17 @@
+"""Daily partitions (UTC): partition D is landing date D and snapshot date D."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+
+def daily_partitions(start_date: date) -> dg.DailyPartitionsDefinition:
+    """One partition per UTC day from `start_date` up to yesterday."""
+    return dg.DailyPartitionsDefinition(start_date=start_date.isoformat(), timezone="UTC")
+
+
+def partition_dates(context: dg.AssetExecutionContext) -> list[date]:
+    """The run's partitions in date order (a single-run backfill covers a whole range)."""
+    return sorted(date.fromisoformat(key) for key in context.partition_keys)
