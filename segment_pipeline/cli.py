@@ -1,0 +1,276 @@
+"""`segment-pipeline`: generate data, validate the project, run, refresh, preview, audit.
+
+Every user mistake ends as one sentence on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from segment_pipeline.errors import ProjectInvalid, SegmentPipelineError
+from segment_pipeline.settings import Settings
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _table(frame: pd.DataFrame, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(
+            str(column), justify="right" if frame[column].dtype.kind in "iuf" else "left"
+        )
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if pd.isna(value) else str(value) for value in row))
+    return table
+
+
+def _user_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Print a user's mistake as one sentence and exit 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except ProjectInvalid as invalid:
+            for error in invalid.errors:
+                errors.print(f"[red]error:[/red] {error}", highlight=False)
+            sys.exit(1)
+        except SegmentPipelineError as error:
+            errors.print(f"[red]error:[/red] {error}", highlight=False)
+            sys.exit(1)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            errors.print(f"[red]error:[/red] {where}: {first['msg']}", highlight=False)
+            sys.exit(1)
+
+    return wrapper
+
+
+class Context:
+    """The common options, resolved."""
+
+    def __init__(self, project_dir: Path, landing_dir: Path, warehouse: Path) -> None:
+        self.project_dir = project_dir
+        self.landing_dir = landing_dir
+        self.warehouse = warehouse
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings from the environment with the command line's paths on top."""
+        return Settings(
+            project_dir=self.project_dir,
+            landing_dir=self.landing_dir,
+            warehouse=self.warehouse,
+            **overrides,
+        )
+
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+@click.group()
+@click.option(
+    "--project-dir",
+    envvar="SEGMENT_PIPELINE_PROJECT_DIR",
+    default="dbt_like_sql",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The analytics project.",
+)
+@click.option(
+    "--landing-dir",
+    envvar="SEGMENT_PIPELINE_LANDING_DIR",
+    default="data/landing",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Daily landing folders.",
+)
+@click.option(
+    "--warehouse",
+    envvar="SEGMENT_PIPELINE_WAREHOUSE",
+    default="data/warehouse.duckdb",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The DuckDB file.",
+)
+@click.pass_context
+def main(ctx: click.Context, project_dir: Path, landing_dir: Path, warehouse: Path) -> None:
+    """Daily segment snapshots with exact join times, orchestrated by Dagster."""
+    ctx.obj = Context(project_dir, landing_dir, warehouse)
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Landing folder to write (default: --landing-dir).",
+)
+@click.option("--companies", type=int, default=200, show_default=True)
+@click.option("--contacts", type=int, default=1000, show_default=True)
+@click.option("--events", type=int, default=20000, show_default=True)
+@click.option("--days", type=int, default=14, show_default=True)
+@click.option("--start", type=DATE, default="2026-01-01", show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.pass_obj
+@_user_errors
+def generate(obj: Context, out: Path | None, start: datetime, **sizes: int) -> None:
+    """Write a deterministic synthetic landing zone."""
+    from segment_pipeline.generate import GenerateParams, generate_landing
+
+    target = out or obj.landing_dir
+    params = GenerateParams(start=start.date(), **sizes)
+    began = time.perf_counter()
+    summary = generate_landing(target, params, progress=sys.stderr.isatty())
+    console.print(
+        f"wrote {summary.days} days to {target}: {summary.companies_rows:,} company rows, "
+        f"{summary.contacts_rows:,} contact rows, {summary.events_rows:,} events "
+        f"({summary.malformed_rows:,} malformed, {summary.duplicate_events:,} re-sent) "
+        f"in {time.perf_counter() - began:.1f}s"
+    )
+
+
+@main.command()
+@click.pass_obj
+def validate(obj: Context) -> None:
+    """Check every definition; print each problem, or a line per segment."""
+    from segment_pipeline.definitions.validate import validate_project
+
+    project, lines = validate_project(obj.project_dir)
+    for line in lines:
+        (console if project else errors).print(line, highlight=False)
+    if project is None:
+        sys.exit(1)
+
+
+def _summary(obj: Context, start: date, end: date) -> None:
+    from segment_pipeline.report import ingestion_by_day, segments_by_day
+    from segment_pipeline.warehouse.engine import Warehouse
+
+    with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
+        console.print(_table(ingestion_by_day(warehouse, start, end), "Ingested per landing date"))
+        segments = segments_by_day(warehouse, start, end)
+    for day, frame in segments.groupby("snapshot_date"):
+        if day == segments["snapshot_date"].iloc[0] or day == segments["snapshot_date"].iloc[-1]:
+            console.print(_table(frame.drop(columns="snapshot_date"), f"Segments on {day}"))
+    totals = segments.groupby("segment")[["added", "removed"]].sum().reset_index()
+    console.print(_table(totals, f"Changes {start} .. {end}"))
+
+
+@main.command()
+@click.option("--start", type=DATE, required=True)
+@click.option("--end", type=DATE, required=True)
+@click.pass_obj
+@_user_errors
+def run(obj: Context, start: datetime, end: datetime) -> None:
+    """Materialise the partitions from START to END through Dagster, in date order."""
+    from segment_pipeline.orchestrate.launch import run_partitions
+
+    began = time.perf_counter()
+    run_id = run_partitions(obj.settings(), start.date(), end.date())
+    console.print(f"run {run_id} finished in {time.perf_counter() - began:.1f}s")
+    _summary(obj, start.date(), end.date())
+
+
+@main.command()
+@click.argument("segment")
+@click.option("--date", "day", type=DATE, required=True)
+@click.pass_obj
+@_user_errors
+def refresh(obj: Context, segment: str, day: datetime) -> None:
+    """Refresh a static segment's membership as of DATE."""
+    from segment_pipeline.definitions.project import load_project
+    from segment_pipeline.errors import ConfigError
+    from segment_pipeline.orchestrate.launch import refresh_static
+
+    project = load_project(obj.project_dir)
+    if segment not in project.segments:
+        raise ConfigError(f"unknown segment {segment!r}: `segment-pipeline validate` lists them")
+    refresh_static(obj.settings(), segment, day.date())
+    console.print(f"refreshed {segment} for {day.date()}")
+
+
+@main.command()
+@click.argument("segment")
+@click.option(
+    "--date",
+    "day",
+    type=DATE,
+    default=None,
+    help="Snapshot date (default: the latest materialised one, else yesterday).",
+)
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.pass_obj
+@_user_errors
+def preview(obj: Context, segment: str, day: datetime | None, limit: int) -> None:
+    """Evaluate SEGMENT without writing anything: member count and first members."""
+    from segment_pipeline.definitions.project import load_project
+    from segment_pipeline.errors import ConfigError
+    from segment_pipeline.evaluate.membership import evaluate_members
+    from segment_pipeline.report import latest_snapshot_date
+    from segment_pipeline.warehouse.engine import Warehouse
+
+    project = load_project(obj.project_dir)
+    if segment not in project.segments:
+        raise ConfigError(f"unknown segment {segment!r}: `segment-pipeline validate` lists them")
+    with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
+        snapshot_date = (
+            _day(day) or latest_snapshot_date(warehouse) or (date.today() - timedelta(days=1))
+        )
+        members = evaluate_members(warehouse, project, snapshot_date, [segment])
+    console.print(f"{segment} as of {snapshot_date}: {len(members):,} members")
+    shown = members.head(limit)[["entity_type", "entity_id", "joined_at"]]
+    console.print(_table(shown, f"first {len(shown)} members"))
+
+
+@main.command()
+@click.argument("segment")
+@click.option("--entity", default=None, help="Only this entity id.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.pass_obj
+@_user_errors
+def history(obj: Context, segment: str, entity: str | None, limit: int) -> None:
+    """Stretches of membership of SEGMENT, with removal reasons."""
+    from segment_pipeline.report import segment_history
+    from segment_pipeline.warehouse.engine import Warehouse
+
+    with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
+        stretches = segment_history(warehouse, segment, entity)
+    console.print(f"{segment}: {len(stretches):,} stretches")
+    console.print(_table(stretches.head(limit), "history"))
+
+
+@main.command()
+@click.option("--days", type=int, default=14, show_default=True)
+@click.pass_obj
+@_user_errors
+def demo(obj: Context, days: int) -> None:
+    """Generate a small data set and run every day of it through Dagster."""
+    from segment_pipeline.generate import GenerateParams, generate_landing
+    from segment_pipeline.orchestrate.launch import run_partitions
+
+    params = GenerateParams(days=days)
+    generate_landing(obj.landing_dir, params)
+    console.print(f"generated {days} days of sample data in {obj.landing_dir}")
+    start, end = params.start, params.start + timedelta(days=days - 1)
+    began = time.perf_counter()
+    run_partitions(obj.settings(start_date=start), start, end)
+    console.print(f"materialised {start} .. {end} in {time.perf_counter() - began:.1f}s")
+    _summary(obj, start, end)

@@ -1,0 +1,87 @@
+"""Readable summaries of what is in the warehouse, for the terminal."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlglot import exp
+
+from segment_pipeline.sql import col, lit, template
+from segment_pipeline.warehouse.engine import Warehouse
+
+
+def ingestion_by_day(warehouse: Warehouse, start: date, end: date) -> pd.DataFrame:
+    """Rows kept per source and rows quarantined, per landing date."""
+    return warehouse.query(
+        template(
+            """
+            with kept as (
+                select landed_on, 'companies' as source from companies_history
+                union all select landed_on, 'contacts' from contacts_history
+                union all select landed_on, 'events' from events
+            ),
+            per_day as (
+                select landed_on,
+                       count(*) filter (where source = 'companies') as companies,
+                       count(*) filter (where source = 'contacts') as contacts,
+                       count(*) filter (where source = 'events') as events
+                from kept group by landed_on
+            ),
+            bad as (select landed_on, count(*) as quarantined from quarantine group by landed_on)
+            select strftime(landed_on, '%Y-%m-%d') as landed_on, companies, contacts, events,
+                   coalesce(quarantined, 0) as quarantined
+            from per_day left join bad using (landed_on)
+            where landed_on between :start and :end
+            order by landed_on
+            """,
+            start=lit(start),
+            end=lit(end),
+        )
+    )
+
+
+def segments_by_day(warehouse: Warehouse, start: date, end: date) -> pd.DataFrame:
+    """Members, additions and removals per segment and snapshot date."""
+    return warehouse.query(
+        template(
+            """
+            with changes as (
+                select segment, snapshot_date,
+                       count(*) filter (where change = 'added') as added,
+                       count(*) filter (where change = 'removed') as removed
+                from segment_deltas group by all
+            )
+            select strftime(r.snapshot_date, '%Y-%m-%d') as snapshot_date, r.segment,
+                   r.members, coalesce(c.added, 0) as added, coalesce(c.removed, 0) as removed
+            from segment_snapshot_runs as r left join changes as c using (segment, snapshot_date)
+            where r.snapshot_date between :start and :end
+            order by r.snapshot_date, r.segment
+            """,
+            start=lit(start),
+            end=lit(end),
+        )
+    )
+
+
+def segment_history(warehouse: Warehouse, segment: str, entity_id: str | None) -> pd.DataFrame:
+    """A segment's stretches of membership, newest first (optionally for one entity)."""
+    query = (
+        exp.select(
+            "entity_type", "entity_id", "added_on", "removed_on", "removal_reason", "joined_at"
+        )
+        .from_("segment_history")
+        .where(col("segment").eq(lit(segment)))
+        .order_by("entity_id", exp.Ordered(this=col("added_on"), desc=True))
+    )
+    if entity_id is not None:
+        query = query.where(col("entity_id").eq(lit(entity_id)))
+    return warehouse.query(query)
+
+
+def latest_snapshot_date(warehouse: Warehouse) -> date | None:
+    """The newest snapshot date in the warehouse, if any."""
+    value = warehouse.scalar(
+        exp.select(exp.func("max", col("snapshot_date"))).from_("segment_snapshot_runs")
+    )
+    return value if isinstance(value, date) else None
