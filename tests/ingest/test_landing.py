@@ -33,8 +33,12 @@ EXPECTED_COMPANIES = [
 
 def test_csv_jsonl_and_parquet_give_the_same_rows(warehouse, sources, landing):
     rows = [
-        {"company_id": "co1", "updated_at": "2025-12-01T10:00:00+02:00",
-         "employee_count": "500", "country": "GB"},
+        {
+            "company_id": "co1",
+            "updated_at": "2025-12-01T10:00:00+02:00",
+            "employee_count": "500",
+            "country": "GB",
+        },
         {"company_id": "co2", "updated_at": "2025-12-02T00:00:00Z", "is_deleted": "true"},
     ]
     results = {}
@@ -51,28 +55,39 @@ def test_csv_jsonl_and_parquet_give_the_same_rows(warehouse, sources, landing):
         elif fmt == "jsonl":
             landing.jsonl(day, "companies", rows)
         else:
-            pq.write_table(
-                pa.table({c: [row.get(c) for row in rows] for c in columns}), path
-            )
+            pq.write_table(pa.table({c: [row.get(c) for row in rows] for c in columns}), path)
         summary = ingest_landing_date(warehouse, sources, landing.root, date.fromisoformat(day))
         assert summary.sources["companies"].rows_kept == 2
-        results[fmt] = [
-            row
-            for row in companies(warehouse)
-        ]
+        results[fmt] = [row for row in companies(warehouse)]
         warehouse.execute(exp.delete("companies_history"))
     assert results["csv"] == results["jsonl"] == results["parquet"] == EXPECTED_COMPANIES
 
 
 def test_offsets_convert_to_utc_and_naive_times_are_utc(warehouse, sources, landing):
-    landing.jsonl("2026-01-01", "events", [
-        {"event_id": "e1", "contact_id": "c1", "event_name": "x",
-         "occurred_at": "2026-01-01T01:30:00+05:30"},
-        {"event_id": "e2", "contact_id": "c1", "event_name": "x",
-         "occurred_at": "2026-01-01 01:30:00"},
-        {"event_id": "e3", "contact_id": "c1", "event_name": "x",
-         "occurred_at": "2025-12-31T23:00:00.123456-02:00"},
-    ])
+    landing.jsonl(
+        "2026-01-01",
+        "events",
+        [
+            {
+                "event_id": "e1",
+                "contact_id": "c1",
+                "event_name": "x",
+                "occurred_at": "2026-01-01T01:30:00+05:30",
+            },
+            {
+                "event_id": "e2",
+                "contact_id": "c1",
+                "event_name": "x",
+                "occurred_at": "2026-01-01 01:30:00",
+            },
+            {
+                "event_id": "e3",
+                "contact_id": "c1",
+                "event_name": "x",
+                "occurred_at": "2025-12-31T23:00:00.123456-02:00",
+            },
+        ],
+    )
     ingest_landing_date(warehouse, sources, landing.root, DAY1)
     times = warehouse.rows(exp.select("event_id", "occurred_at").from_("events").order_by("1"))
     assert times == [
@@ -85,16 +100,20 @@ def test_offsets_convert_to_utc_and_naive_times_are_utc(warehouse, sources, land
 def test_values_that_do_not_fit_their_type_are_quarantined_with_a_reason(
     warehouse, sources, landing
 ):
-    landing.jsonl("2026-01-01", "companies", [
-        {"company_id": "ok", "updated_at": "2025-12-01T00:00:00Z", "employee_count": 12},
-        {"company_id": "a", "updated_at": "2025-12-01T00:00:00Z", "employee_count": "many"},
-        {"company_id": "b", "updated_at": "2025-12-01T00:00:00Z", "employee_count": 12.5},
-        {"company_id": "c", "updated_at": "2026-13-45", "employee_count": 3},
-        {"company_id": "d", "updated_at": "2025-12-01T00:00:00Z", "is_deleted": "maybe"},
-        {"company_id": "", "updated_at": "2025-12-01T00:00:00Z"},
-        {"updated_at": "2025-12-01T00:00:00Z"},
-        {"company_id": "e"},
-    ])
+    landing.jsonl(
+        "2026-01-01",
+        "companies",
+        [
+            {"company_id": "ok", "updated_at": "2025-12-01T00:00:00Z", "employee_count": 12},
+            {"company_id": "a", "updated_at": "2025-12-01T00:00:00Z", "employee_count": "many"},
+            {"company_id": "b", "updated_at": "2025-12-01T00:00:00Z", "employee_count": 12.5},
+            {"company_id": "c", "updated_at": "2026-13-45", "employee_count": 3},
+            {"company_id": "d", "updated_at": "2025-12-01T00:00:00Z", "is_deleted": "maybe"},
+            {"company_id": "", "updated_at": "2025-12-01T00:00:00Z"},
+            {"updated_at": "2025-12-01T00:00:00Z"},
+            {"company_id": "e"},
+        ],
+    )
     summary = ingest_landing_date(warehouse, sources, landing.root, DAY1)
     assert summary.sources["companies"].rows_kept == 1
     reasons = {
@@ -115,32 +134,50 @@ def test_values_that_do_not_fit_their_type_are_quarantined_with_a_reason(
 
 
 def test_every_malformed_line_is_quarantined_and_nothing_is_dropped(warehouse, sources, landing):
-    landing.text("2026-01-01", "events.jsonl", "\n".join([
-        '{"event_id": "e1", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01"}',
-        "{broken json",
-        "[1, 2, 3]",
-        '"a string"',
-        "",
-        '{"event_id": "e2", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01",'
-        ' "properties": [1]}',
-        '{"event_id": "e3", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01",'
-        ' "properties": {"plan": "pro"}}',
-    ]) + "\n")
-    landing.text("2026-01-01", "contacts.csv", "\n".join([
-        "contact_id,updated_at,company_id,seniority",
-        "c1,2025-12-01T00:00:00Z,co1,vp",
-        "c2,2025-12-01T00:00:00Z,co1",
-        "c3,2025-12-01T00:00:00Z,co1,vp,extra",
-        'c4,2025-12-01T00:00:00Z,co1,"multi',
-        'line"',
-        "c5,2025-12-01T00:00:00Z,co1,ic",
-    ]) + "\n")
+    landing.text(
+        "2026-01-01",
+        "events.jsonl",
+        "\n".join(
+            [
+                '{"event_id": "e1", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01"}',
+                "{broken json",
+                "[1, 2, 3]",
+                '"a string"',
+                "",
+                '{"event_id": "e2", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01",'
+                ' "properties": [1]}',
+                '{"event_id": "e3", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01",'
+                ' "properties": {"plan": "pro"}}',
+            ]
+        )
+        + "\n",
+    )
+    landing.text(
+        "2026-01-01",
+        "contacts.csv",
+        "\n".join(
+            [
+                "contact_id,updated_at,company_id,seniority",
+                "c1,2025-12-01T00:00:00Z,co1,vp",
+                "c2,2025-12-01T00:00:00Z,co1",
+                "c3,2025-12-01T00:00:00Z,co1,vp,extra",
+                'c4,2025-12-01T00:00:00Z,co1,"multi',
+                'line"',
+                "c5,2025-12-01T00:00:00Z,co1,ic",
+            ]
+        )
+        + "\n",
+    )
     summary = ingest_landing_date(warehouse, sources, landing.root, DAY1)
     quarantined = warehouse.rows(
         exp.select("source", "line", "reason", "raw").from_("quarantine").order_by("1", "2")
     )
     assert [(source, line) for source, line, _, _ in quarantined] == [
-        ("contacts", 3), ("contacts", 4), ("events", 2), ("events", 3), ("events", 4),
+        ("contacts", 3),
+        ("contacts", 4),
+        ("events", 2),
+        ("events", 3),
+        ("events", 4),
         ("events", 6),
     ]
     reasons = [reason for _, _, reason, _ in quarantined]
@@ -164,8 +201,12 @@ def test_every_malformed_line_is_quarantined_and_nothing_is_dropped(warehouse, s
 def test_duplicate_event_ids_first_landed_copy_wins_whatever_the_ingestion_order(
     warehouse, sources, landing
 ):
-    first = {"event_id": "e1", "contact_id": "c1", "event_name": "first",
-             "occurred_at": "2026-01-01T00:00:00Z"}
+    first = {
+        "event_id": "e1",
+        "contact_id": "c1",
+        "event_name": "first",
+        "occurred_at": "2026-01-01T00:00:00Z",
+    }
     again = {**first, "event_name": "again"}
     landing.jsonl("2026-01-01", "events", [first, again])
     landing.jsonl("2026-01-02", "events", [again])
@@ -178,22 +219,36 @@ def test_duplicate_event_ids_first_landed_copy_wins_whatever_the_ingestion_order
     )
     assert counted == [("first", DAY1, 1)]
     ingest_landing_date(warehouse, sources, landing.root, DAY2)
-    assert warehouse.scalar(
-        exp.select(exp.func("count", exp.Star())).from_("events").where(exp.column("is_first_copy"))
-    ) == 1
+    assert (
+        warehouse.scalar(
+            exp.select(exp.func("count", exp.Star()))
+            .from_("events")
+            .where(exp.column("is_first_copy"))
+        )
+        == 1
+    )
 
 
 def test_ingesting_a_landing_date_twice_changes_nothing(warehouse, sources, landing):
-    landing.jsonl("2026-01-01", "contacts", [
-        {"contact_id": "c1", "updated_at": "2025-12-01T00:00:00Z", "company_id": "co1"},
-        {"contact_id": "", "updated_at": "2025-12-01T00:00:00Z"},
-    ])
-    landing.jsonl("2026-01-01", "events", [
-        {"event_id": "e1", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01"},
-    ])
+    landing.jsonl(
+        "2026-01-01",
+        "contacts",
+        [
+            {"contact_id": "c1", "updated_at": "2025-12-01T00:00:00Z", "company_id": "co1"},
+            {"contact_id": "", "updated_at": "2025-12-01T00:00:00Z"},
+        ],
+    )
+    landing.jsonl(
+        "2026-01-01",
+        "events",
+        [
+            {"event_id": "e1", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01"},
+        ],
+    )
     ingest_landing_date(warehouse, sources, landing.root, DAY1)
-    before = {name: table(warehouse, name, "1,2") for name in
-              ("contacts_history", "events", "quarantine")}
+    before = {
+        name: table(warehouse, name, "1,2") for name in ("contacts_history", "events", "quarantine")
+    }
     ingest_landing_date(warehouse, sources, landing.root, DAY1)
     after = {name: table(warehouse, name, "1,2") for name in before}
     assert before == after
@@ -213,12 +268,14 @@ def test_a_missing_landing_root_is_a_configuration_error(warehouse, sources, tmp
         ingest_landing_date(warehouse, sources, tmp_path / "nowhere", DAY1)
 
 
-def test_an_unreadable_file_fails_naming_it_and_keeps_what_was_stored(
-    warehouse, sources, landing
-):
-    landing.jsonl("2026-01-01", "contacts", [
-        {"contact_id": "c1", "updated_at": "2025-12-01T00:00:00Z"},
-    ])
+def test_an_unreadable_file_fails_naming_it_and_keeps_what_was_stored(warehouse, sources, landing):
+    landing.jsonl(
+        "2026-01-01",
+        "contacts",
+        [
+            {"contact_id": "c1", "updated_at": "2025-12-01T00:00:00Z"},
+        ],
+    )
     ingest_landing_date(warehouse, sources, landing.root, DAY1)
     broken = landing.root / "2026-01-01" / "events.parquet"
     broken.write_bytes(b"this is not parquet")
@@ -228,9 +285,13 @@ def test_an_unreadable_file_fails_naming_it_and_keeps_what_was_stored(
 
 
 def test_undeclared_columns_are_ignored_and_reported(warehouse, sources, landing):
-    landing.jsonl("2026-01-01", "companies", [
-        {"company_id": "co1", "updated_at": "2025-12-01T00:00:00Z", "favourite_colour": "red"},
-    ])
+    landing.jsonl(
+        "2026-01-01",
+        "companies",
+        [
+            {"company_id": "co1", "updated_at": "2025-12-01T00:00:00Z", "favourite_colour": "red"},
+        ],
+    )
     summary = ingest_landing_date(warehouse, sources, landing.root, DAY1)
     assert summary.sources["companies"].ignored_columns == ["favourite_colour"]
 
@@ -240,23 +301,42 @@ def test_event_company_comes_from_the_contact_at_the_time_it_happened(
 ):
     from segment_pipeline.evaluate.visible import visible_events, visible_versions
 
-    landing.jsonl("2026-01-01", "contacts", [
-        {"contact_id": "c1", "updated_at": "2025-12-01T00:00:00Z", "company_id": "old"},
-        {"contact_id": "c1", "updated_at": "2025-12-15T00:00:00Z", "company_id": "new"},
-    ])
-    landing.jsonl("2026-01-01", "events", [
-        {"event_id": "e1", "contact_id": "c1", "event_name": "x",
-         "occurred_at": "2025-12-10T00:00:00Z"},
-        {"event_id": "e2", "contact_id": "c1", "event_name": "x",
-         "occurred_at": "2025-12-20T00:00:00Z"},
-        {"event_id": "e3", "contact_id": "c1", "company_id": "given", "event_name": "x",
-         "occurred_at": "2025-12-20T00:00:00Z"},
-    ])
+    landing.jsonl(
+        "2026-01-01",
+        "contacts",
+        [
+            {"contact_id": "c1", "updated_at": "2025-12-01T00:00:00Z", "company_id": "old"},
+            {"contact_id": "c1", "updated_at": "2025-12-15T00:00:00Z", "company_id": "new"},
+        ],
+    )
+    landing.jsonl(
+        "2026-01-01",
+        "events",
+        [
+            {
+                "event_id": "e1",
+                "contact_id": "c1",
+                "event_name": "x",
+                "occurred_at": "2025-12-10T00:00:00Z",
+            },
+            {
+                "event_id": "e2",
+                "contact_id": "c1",
+                "event_name": "x",
+                "occurred_at": "2025-12-20T00:00:00Z",
+            },
+            {
+                "event_id": "e3",
+                "contact_id": "c1",
+                "company_id": "given",
+                "event_name": "x",
+                "occurred_at": "2025-12-20T00:00:00Z",
+            },
+        ],
+    )
     ingest_landing_date(warehouse, sources, landing.root, DAY1)
     versions = visible_versions(sources, "contact", DAY1)
-    warehouse.execute(
-        exp.Create(this=exp.to_table("v"), kind="TABLE", expression=versions)
-    )
+    warehouse.execute(exp.Create(this=exp.to_table("v"), kind="TABLE", expression=versions))
     rows = warehouse.rows(
         exp.select("event_id", "company_id")
         .from_(visible_events(DAY1, "v").subquery("e"))
