@@ -14,6 +14,7 @@ from segment_pipeline.errors import ConfigError, IngestError
 from segment_pipeline.ingest.landing import ingest_landing_date
 
 DAY1, DAY2 = date(2026, 1, 1), date(2026, 1, 2)
+EVENT = '{"event_id": "e1", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01"'
 
 
 def table(warehouse, name: str, order: str) -> list[tuple]:
@@ -139,15 +140,13 @@ def test_every_malformed_line_is_quarantined_and_nothing_is_dropped(warehouse, s
         "events.jsonl",
         "\n".join(
             [
-                '{"event_id": "e1", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01"}',
+                EVENT + "}",
                 "{broken json",
                 "[1, 2, 3]",
                 '"a string"',
                 "",
-                '{"event_id": "e2", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01",'
-                ' "properties": [1]}',
-                '{"event_id": "e3", "contact_id": "c1", "event_name": "x", "occurred_at": "2026-01-01",'
-                ' "properties": {"plan": "pro"}}',
+                EVENT.replace("e1", "e2") + ', "properties": [1]}',
+                EVENT.replace("e1", "e3") + ', "properties": {"plan": "pro"}}',
             ]
         )
         + "\n",
@@ -264,7 +263,7 @@ def test_missing_files_and_missing_days_are_not_errors(warehouse, sources, landi
 
 
 def test_a_missing_landing_root_is_a_configuration_error(warehouse, sources, tmp_path):
-    with pytest.raises(ConfigError, match="landing directory .*nowhere does not exist"):
+    with pytest.raises(ConfigError, match=r"landing directory .*nowhere does not exist"):
         ingest_landing_date(warehouse, sources, tmp_path / "nowhere", DAY1)
 
 
