@@ -22,8 +22,8 @@ from rich.table import Table
 from segment_pipeline.errors import ProjectInvalid, SegmentPipelineError
 from segment_pipeline.settings import Settings
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def _table(frame: pd.DataFrame, title: str) -> Table:

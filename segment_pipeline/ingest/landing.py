@@ -60,6 +60,15 @@ def landing_files(landing_dir: Path, landed_on: date, source: str) -> list[Path]
     )
 
 
+def require_landing_root(landing_dir: Path) -> None:
+    """A landing root that does not exist is a configuration mistake, not an empty day."""
+    if not landing_dir.is_dir():
+        raise ConfigError(
+            f"landing directory {landing_dir} does not exist: create it or point "
+            "--landing-dir / SEGMENT_PIPELINE_LANDING_DIR at the folder of daily landings"
+        )
+
+
 def ingest_landing_date(
     warehouse: Warehouse, sources: Sources, landing_dir: Path, landed_on: date
 ) -> IngestSummary:
@@ -72,11 +81,7 @@ def ingest_landing_date(
         ConfigError: the landing root does not exist.
         IngestError: a file cannot be read at all.
     """
-    if not landing_dir.is_dir():
-        raise ConfigError(
-            f"landing directory {landing_dir} does not exist: create it or point "
-            "--landing-dir / SEGMENT_PIPELINE_LANDING_DIR at the folder of daily landings"
-        )
+    require_landing_root(landing_dir)
     summary = IngestSummary(landed_on=landed_on, sources={})
     typed_tables: list[tuple[SourceSpec, str]] = []
     for spec in source_specs(sources):

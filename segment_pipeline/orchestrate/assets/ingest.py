@@ -7,7 +7,11 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from segment_pipeline.ingest.audits import orphan_events
-from segment_pipeline.ingest.landing import IngestSummary, ingest_landing_date
+from segment_pipeline.ingest.landing import (
+    IngestSummary,
+    ingest_landing_date,
+    require_landing_root,
+)
 from segment_pipeline.orchestrate.partitions import partition_dates
 from segment_pipeline.orchestrate.resources import (
     WAREHOUSE_POOL,
@@ -76,6 +80,8 @@ def build_ingest_assets(
         """Ingest each landing date of the run, in date order, replacing what it held."""
         sources = project.sources()
         days = partition_dates(context)
+        with user_errors():
+            require_landing_root(project.landing)
         with user_errors(), open_warehouse(duckdb, sources) as warehouse:
             summaries = [
                 ingest_landing_date(warehouse, sources, project.landing, day) for day in days
