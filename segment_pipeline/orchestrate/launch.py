@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from typing import Any
 
 import dagster as dg
 
@@ -46,9 +47,16 @@ def _check_range(settings: Settings, start: date, end: date) -> None:
         )
 
 
-def _raise_for_failure(result: dg.ExecuteInProcessResult) -> None:
+def _execute(settings: Settings, **options: Any) -> str:
+    """Run the daily job in this process; a failed step raises its own sentence."""
+    job = build_definitions(settings).resolve_job_def(DAILY_JOB)
+    run_config = {**QUIET, **options.pop("run_config", {})}
+    with _instance() as instance:
+        result = job.execute_in_process(
+            instance=instance, run_config=run_config, raise_on_error=False, **options
+        )
     if result.success:
-        return
+        return result.run_id
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data:
             failure = event.step_failure_data
@@ -61,32 +69,15 @@ def _raise_for_failure(result: dg.ExecuteInProcessResult) -> None:
 def run_partitions(settings: Settings, start: date, end: date) -> str:
     """Materialise every partition from `start` to `end` in one run; return its id."""
     _check_range(settings, start, end)
-    job = build_definitions(settings).resolve_job_def(DAILY_JOB)
-    with _instance() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            tags={RANGE_START: start.isoformat(), RANGE_END: end.isoformat()},
-            run_config=QUIET,
-            raise_on_error=False,
-        )
-    _raise_for_failure(result)
-    return result.run_id
+    return _execute(settings, tags={RANGE_START: start.isoformat(), RANGE_END: end.isoformat()})
 
 
 def refresh_static(settings: Settings, segment: str, day: date) -> str:
     """Refresh a static segment's membership at `day` (the UI's launchpad does the same)."""
     _check_range(settings, day, day)
-    job = build_definitions(settings).resolve_job_def(DAILY_JOB)
-    with _instance() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=day.isoformat(),
-            asset_selection=[segment_key(segment)],
-            run_config={
-                **QUIET,
-                "ops": {"segment_snapshots": {"config": {"refresh_static": [segment]}}},
-            },
-            raise_on_error=False,
-        )
-    _raise_for_failure(result)
-    return result.run_id
+    return _execute(
+        settings,
+        partition_key=day.isoformat(),
+        asset_selection=[segment_key(segment)],
+        run_config={"ops": {"segment_snapshots": {"config": {"refresh_static": [segment]}}}},
+    )
