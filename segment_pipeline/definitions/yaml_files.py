@@ -22,7 +22,8 @@ from segment_pipeline.errors import DefinitionError
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: libyaml when available (about 7x faster), else the pure-Python safe loader.
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _StrictLoader(_BaseLoader):  # type: ignore[valid-type, misc]
