@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from segment_pipeline.definitions.project import load_project
+from segment_pipeline.orchestrate.assets.destinations import build_destination_assets
 from segment_pipeline.orchestrate.assets.ingest import build_ingest_assets
 from segment_pipeline.orchestrate.assets.segments import build_segment_assets
 from segment_pipeline.orchestrate.automation import automation_sensor, daily_job, daily_schedule
@@ -22,6 +23,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[
             build_ingest_assets(partitions, settings.quarantine_warn_share),
             build_segment_assets(project, partitions),
+            *build_destination_assets(project, partitions),
         ],
         jobs=[job],
         schedules=[daily_schedule(job)],

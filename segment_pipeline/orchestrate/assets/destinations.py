@@ -1,0 +1,273 @@
+"""Group `destinations`: one asset per entry of destinations.yml (`destinations/<name>`).
+
+Each asset hands the daily changes (`segment_deltas`) of the segments it takes (all of them
+when `segments:` is unset) to its destination, partition by partition in date order, because
+a receiver must see Monday's changes before Tuesday's. CSV destinations write
+`<path>/<segment>/<YYYY-MM-DD>.csv`; webhook destinations POST signed batches, each exactly
+once: the `deliveries` table remembers what the receiver holds, so a re-run sends only what
+it lacks, and batches delivered before a failure stay recorded.
+
+Which runs deliver what:
+
+- CSV exports are part of the daily job (the schedule, `segment-pipeline run`, `demo`):
+  writing a local file does not depend on anyone else's system being up.
+- Webhooks are left out of the daily job. The automation sensor delivers them instead, in
+  their own run, as soon as the latest day's segments are materialised (and again when a
+  definition change recalculates that day). A missing secret or a receiver that stays down
+  then fails that delivery run with one sentence, never the day's data. The schedule and the
+  sensor both run under the Dagster daemon, so every scheduled day is delivered; without a
+  daemon (`segment-pipeline run`, `demo`, tests) nothing is POSTed, which is also why the
+  shipped example, whose receiver on 127.0.0.1:8080 is not running, cannot fail the demo.
+  Older days are delivered, or re-delivered, by materialising `destinations/<name>` for a
+  range from the UI (one run, in date order).
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from segment_pipeline.definitions.destinations import (
+    CsvDestination,
+    Destination,
+    WebhookDestination,
+)
+from segment_pipeline.definitions.project import Project
+from segment_pipeline.deliver import deliver_webhook, export_csv, resolve_secret
+from segment_pipeline.errors import ConfigError, SegmentPipelineError
+from segment_pipeline.orchestrate.assets.segments import segment_key
+from segment_pipeline.orchestrate.consumers import read_deltas
+from segment_pipeline.orchestrate.partitions import partition_dates
+from segment_pipeline.orchestrate.resources import (
+    WAREHOUSE_POOL,
+    ProjectResource,
+    open_warehouse,
+    user_errors,
+)
+
+GROUP = "destinations"
+
+Kind = TypeVar("Kind", CsvDestination, WebhookDestination)
+
+#: The webhook destinations: delivered by the automation sensor, not by the daily job.
+WEBHOOKS = dg.AssetSelection.groups(GROUP) & dg.AssetSelection.kind("webhook")
+
+
+class WebhookRunConfig(dg.Config):
+    """How patiently to deliver (the launchpad can raise it for a long outage or backfill)."""
+
+    max_attempts: int = Field(default=5, ge=1, description="POSTs per batch before failing.")
+    backoff_seconds: float = Field(
+        default=0.5, ge=0, description="Wait before the 2nd attempt; doubles after each one."
+    )
+    timeout_seconds: float = Field(default=10, gt=0, description="Wait for each answer.")
+
+
+def destination_key(name: str) -> dg.AssetKey:
+    """The asset key of a destination."""
+    return dg.AssetKey([GROUP, name])
+
+
+def _wanted(project: Project, destination: Destination) -> list[str]:
+    """The segments the destination takes, in the project's (dependency) order."""
+    return [name for name in project.segments if destination.wants(name)]
+
+
+def _find(project: Project, name: str, kind: type[Kind]) -> Kind:
+    """The destination as destinations.yml says now: a run uses the files as they are."""
+    for destination in project.destinations:
+        if destination.name == name and isinstance(destination, kind):
+            return destination
+    raise ConfigError(
+        f"destination {name} is gone from destinations.yml or changed its type: "
+        "reload the code location"
+    )
+
+
+@dataclass(frozen=True)
+class _Export:
+    """One file written: a segment's changes of one day."""
+
+    segment: str
+    changes: int
+    files: int = 1
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """One segment's day handed to a webhook receiver."""
+
+    segment: str
+    changes: int
+    batches_delivered: int
+    batches_skipped: int
+    attempts: int
+
+
+def _by_segment(handed: Sequence[_Export | _Delivery]) -> dg.MetadataValue:
+    """Per-segment totals as a markdown table (one row per day would not fit a backfill)."""
+    if not handed:
+        return dg.MetadataValue.md("no segments")
+    table = pd.DataFrame(handed).groupby("segment", sort=False).sum().reset_index()
+    return dg.MetadataValue.md(table.to_markdown(index=False))
+
+
+def _span(days: list[date]) -> str:
+    return f"{days[0]} .. {days[-1]}" if len(days) > 1 else str(days[0])
+
+
+def _destination_asset(
+    destination: Destination, segments: list[str], partitions: dg.PartitionsDefinition
+) -> Callable[[Callable[..., dg.MaterializeResult]], dg.AssetsDefinition]:
+    """The decorator every destination shares: key, lineage, partitions, pool, automation.
+
+    A one-spec multi_asset rather than `@dg.asset`, whose `backfill_policy` would print a
+    beta warning on every load (the CLI's stderr included).
+    """
+    description = (
+        f"One CSV file per segment and day of changes under {destination.path}."
+        if isinstance(destination, CsvDestination)
+        else f"Signed webhook batches of each day's changes for {destination.name}, sent once."
+    )
+    spec = dg.AssetSpec(
+        destination_key(destination.name),
+        deps=[segment_key(name) for name in segments],
+        description=description,
+        group_name=GROUP,
+        kinds={destination.type},
+        metadata={"segments": ", ".join(segments) or "-"},
+        automation_condition=dg.AutomationCondition.eager(),
+    )
+    return dg.multi_asset(
+        name=f"{GROUP}__{destination.name}",
+        specs=[spec],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+    )
+
+
+def _csv_asset(
+    destination: CsvDestination, segments: list[str], partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    name = destination.name
+
+    @_destination_asset(destination, segments, partitions)
+    def export(
+        context: dg.AssetExecutionContext, project: ProjectResource, duckdb: DuckDBResource
+    ) -> dg.MaterializeResult:
+        """Write each selected day's changes of each segment to its file, replacing it."""
+        days = partition_dates(context)
+        exports: list[_Export] = []
+        with user_errors():
+            current = project.load()
+            csv = _find(current, name, CsvDestination)
+            with open_warehouse(duckdb, current.sources) as warehouse:
+                for day in days:
+                    for segment in _wanted(current, csv):
+                        deltas = read_deltas(warehouse, segment, day)
+                        path = export_csv(csv, segment, day, deltas)
+                        context.log.debug(f"{path}: {len(deltas)} changes")
+                        exports.append(_Export(segment, len(deltas)))
+        changes = sum(export.changes for export in exports)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": changes,
+                "files_written": len(exports),
+                "changes": changes,
+                "days": _span(days),
+                "folder": dg.MetadataValue.path(str(Path(csv.path).resolve())),
+                "by_segment": _by_segment(exports),
+            }
+        )
+
+    return export
+
+
+def _webhook_totals(deliveries: list[_Delivery]) -> dict[str, int]:
+    """Changes, batches delivered and skipped, and POSTs made, over the run so far."""
+    return {
+        "changes": sum(d.changes for d in deliveries),
+        "batches_delivered": sum(d.batches_delivered for d in deliveries),
+        "batches_skipped": sum(d.batches_skipped for d in deliveries),
+        "attempts": sum(d.attempts for d in deliveries),
+    }
+
+
+def _webhook_asset(
+    destination: WebhookDestination, segments: list[str], partitions: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
+    name = destination.name
+
+    @_destination_asset(destination, segments, partitions)
+    def deliver(
+        context: dg.AssetExecutionContext,
+        config: WebhookRunConfig,
+        project: ProjectResource,
+        duckdb: DuckDBResource,
+    ) -> dg.MaterializeResult:
+        """POST each selected day's changes of each segment, skipping what the receiver holds."""
+        days = partition_dates(context)
+        with user_errors():
+            current = project.load()
+            webhook = _find(current, name, WebhookDestination)
+            secret = resolve_secret(webhook)
+        deliveries: list[_Delivery] = []
+        try:
+            with open_warehouse(duckdb, current.sources) as warehouse:
+                for day in days:
+                    for segment in _wanted(current, webhook):
+                        deltas = read_deltas(warehouse, segment, day)
+                        report = deliver_webhook(
+                            warehouse,
+                            webhook,
+                            segment,
+                            day,
+                            deltas,
+                            secret=secret,
+                            max_attempts=config.max_attempts,
+                            backoff_seconds=config.backoff_seconds,
+                            timeout_seconds=config.timeout_seconds,
+                        )
+                        context.log.debug(f"{segment} {day}: {report}")
+                        deliveries.append(
+                            _Delivery(
+                                segment,
+                                len(deltas),
+                                report.delivered,
+                                report.skipped,
+                                report.attempts,
+                            )
+                        )
+        except SegmentPipelineError as error:
+            # What was delivered before the failure is in `deliveries`; a re-run skips it.
+            raise dg.Failure(
+                description=str(error), metadata=_webhook_totals(deliveries), allow_retries=False
+            ) from None
+        return dg.MaterializeResult(
+            metadata={
+                **_webhook_totals(deliveries),
+                "days": _span(days),
+                "by_segment": _by_segment(deliveries),
+            }
+        )
+
+    return deliver
+
+
+def build_destination_assets(
+    project: Project, partitions: dg.PartitionsDefinition
+) -> list[dg.AssetsDefinition]:
+    """One asset per destination, depending on the segments it takes."""
+    return [
+        _csv_asset(destination, _wanted(project, destination), partitions)
+        if isinstance(destination, CsvDestination)
+        else _webhook_asset(destination, _wanted(project, destination), partitions)
+        for destination in project.destinations
+    ]
