@@ -9,7 +9,7 @@ from segment_pipeline.orchestrate.assets.destinations import WEBHOOKS
 DAILY_JOB = "daily_segments"
 
 
-def daily_job(partitions: dg.PartitionsDefinition) -> dg.UnresolvedAssetJobDefinition:
+def daily_job() -> dg.UnresolvedAssetJobDefinition:
     """Ingest, segments and CSV exports for a day (or a range, in one run).
 
     Webhooks are not in it: the automation sensor delivers them in a run of their own, so a
@@ -18,7 +18,6 @@ def daily_job(partitions: dg.PartitionsDefinition) -> dg.UnresolvedAssetJobDefin
     return dg.define_asset_job(
         DAILY_JOB,
         selection=dg.AssetSelection.groups("ingest", "segments", "destinations") - WEBHOOKS,
-        partitions_def=partitions,
         executor_def=dg.in_process_executor,
         description="Materialise the day's landing, segments and CSV exports.",
     )

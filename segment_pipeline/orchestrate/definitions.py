@@ -18,7 +18,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     """Everything `dagster dev`, the schedule and the CLI run."""
     project = load_project(settings.project_dir)
     partitions = daily_partitions(settings.start_date)
-    job = daily_job(partitions)
+    job = daily_job()
     return dg.Definitions(
         assets=[
             build_ingest_assets(partitions, settings.quarantine_warn_share),
