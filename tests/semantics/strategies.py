@@ -252,12 +252,15 @@ def windows(days: Sequence[date]) -> st.SearchStrategy[LastDays | DateWindow | N
     return st.one_of(st.none(), st.builds(LastDays, st.integers(1, 3)), date_windows)
 
 
-def event_conditions(days: Sequence[date]) -> st.SearchStrategy[EventCondition]:
+def event_conditions(
+    days: Sequence[date], windowed: bool = False
+) -> st.SearchStrategy[EventCondition]:
+    within = windows(days).filter(lambda w: w is not None) if windowed else windows(days)
     return st.builds(
         EventCondition,
         name=st.sampled_from(EVENT_NAMES),
         where=st.one_of(st.none(), st.sampled_from(_EVENT_PREDICATES)),
-        within=windows(days),
+        within=within,
         count=st.one_of(st.just(Count("at_least", 1)), counts()),
     )
 
@@ -308,6 +311,34 @@ def segment_lists(draw: st.DrawFn, days: Sequence[date]) -> tuple[Segment, ...]:
 def scenarios(draw: st.DrawFn) -> Scenario:
     days, history = draw(histories())
     return Scenario(days=days, history=history, segments=draw(segment_lists(days)))
+
+
+@st.composite
+def window_scenarios(draw: st.DrawFn) -> Scenario:
+    """Stable records, many events, and only windowed event conditions (maybe negated):
+    the window edges (an event exactly N days before as_of, an event at a window's
+    midnight) are hit far more often than in `scenarios`."""
+    days = tuple(FIRST_DAY + timedelta(days=n) for n in range(draw(st.integers(3, 6))))
+    since = datetime.combine(days[0] - timedelta(days=1), time())
+    history = History(
+        companies=(
+            Version("co1", since, days[0], attributes={"employee_count": 500, "country": "GB"}),
+            Version("co2", since, days[0], attributes={"employee_count": 50, "country": "US"}),
+        ),
+        contacts=(
+            Version("ct1", since, days[0], attributes={"company_id": "co1", "seniority": "vp"}),
+            Version("ct2", since, days[0], attributes={"company_id": "co2", "seniority": None}),
+        ),
+        events=tuple(draw(events(days, ["co1", "co2"], ["ct1", "ct2"]))),
+    )
+    segments = []
+    for number in range(draw(st.integers(1, 2))):
+        condition: Condition = draw(event_conditions(days, windowed=True))
+        if draw(st.booleans()):
+            condition = Not(condition)
+        entity = draw(st.sampled_from(["company", "contact"]))
+        segments.append(Segment(f"s{number}", entity, condition))
+    return Scenario(days=days, history=history, segments=tuple(segments))
 
 
 # --------------------------------------------------------------------------------------

@@ -19,7 +19,14 @@ from hypothesis import strategies as st
 
 from .model import MICROSECOND, MemberRow, SnapshotModel, model_members
 from .pipeline_adapter import Evaluate, Ingest, run_pipeline
-from .strategies import Scenario, condition_yaml, scenarios, write_landing, write_project
+from .strategies import (
+    Scenario,
+    condition_yaml,
+    scenarios,
+    window_scenarios,
+    write_landing,
+    write_project,
+)
 
 PIPELINE_SETTINGS = settings(
     deadline=None,
@@ -54,10 +61,7 @@ def run_scenario(
         return run_pipeline(root / "warehouse.duckdb", root / "landing", steps_for(project))
 
 
-@pytest.mark.slow
-@settings(PIPELINE_SETTINGS, max_examples=150)
-@given(scenario=scenarios())
-def test_pipeline_matches_model_day_by_day(scenario: Scenario) -> None:
+def check_day_by_day(scenario: Scenario) -> None:
     """Ingest day by day, evaluating each day as it lands; then re-evaluate every day once
     all days have landed: a snapshot must not change when later days land."""
     describe(scenario)
@@ -76,6 +80,22 @@ def test_pipeline_matches_model_day_by_day(scenario: Scenario) -> None:
     for day, actual in zip(scenario.days, rerun, strict=True):
         expected = model_members(scenario.history, scenario.segments, day)
         assert_same(expected, actual, f"snapshot {day}, re-evaluated after all days landed")
+
+
+@pytest.mark.slow
+@settings(PIPELINE_SETTINGS, max_examples=150)
+@given(scenario=scenarios())
+def test_pipeline_matches_model_day_by_day(scenario: Scenario) -> None:
+    """Random histories and random definition trees over every condition kind."""
+    check_day_by_day(scenario)
+
+
+@pytest.mark.slow
+@settings(PIPELINE_SETTINGS, max_examples=100)
+@given(scenario=window_scenarios())
+def test_pipeline_matches_model_on_window_edges(scenario: Scenario) -> None:
+    """Many events against windowed event conditions: the edges of time windows."""
+    check_day_by_day(scenario)
 
 
 @pytest.mark.slow
