@@ -46,6 +46,8 @@ FIRST_DAY = date(2026, 3, 2)
 EVENT_NAMES = ("viewed", "clicked")
 #: Times of day the data uses: midnights, the day, and the last second of a day.
 TIMES_OF_DAY = (time(0, 0), time(9, 0), time(12, 0), time(23, 59, 59))
+#: Times of day for window-edge scenarios: mostly the edges of days.
+EDGE_TIMES_OF_DAY = (time(0, 0), time(23, 59, 59), time(0, 0), time(12, 0))
 #: How a timestamp is spelled in a landing file; all mean the same UTC instant.
 SPELLINGS = ("Z", "+00:00", "", "+02:00")
 #: How an empty event company_id is spelled.
@@ -71,13 +73,13 @@ class Scenario:
 # --------------------------------------------------------------------------------------
 
 
-def instants(days: Sequence[date]) -> list[datetime]:
+def instants(days: Sequence[date], times_of_day: Sequence[time] = TIMES_OF_DAY) -> list[datetime]:
     """Candidate data times: from the day before the first landing day to the day after."""
     first = days[0] - timedelta(days=1)
     return [
         datetime.combine(first + timedelta(days=offset), moment)
         for offset in range(len(days) + 2)
-        for moment in TIMES_OF_DAY
+        for moment in times_of_day
     ]
 
 
@@ -131,11 +133,15 @@ def properties(draw: st.DrawFn) -> dict[str, object]:
 
 @st.composite
 def events(
-    draw: st.DrawFn, days: Sequence[date], companies: Sequence[str], contacts: Sequence[str]
+    draw: st.DrawFn,
+    days: Sequence[date],
+    companies: Sequence[str],
+    contacts: Sequence[str],
+    moments: Sequence[datetime] = (),
 ) -> list[Event]:
     """0-15 events; some are later copies of an earlier event_id (same event, maybe other
     properties: the first landed copy must win)."""
-    moments = instants(days)
+    moments = moments or instants(days)
     rows: list[Event] = []
     for number in range(draw(st.integers(0, 15))):
         if rows and draw(st.booleans()):
@@ -315,24 +321,38 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 @st.composite
 def window_scenarios(draw: st.DrawFn) -> Scenario:
-    """Stable records, many events, and only windowed event conditions (maybe negated):
-    the window edges (an event exactly N days before as_of, an event at a window's
-    midnight) are hit far more often than in `scenarios`."""
+    """Two companies that never change, two contacts that may move between them, many
+    events mostly at the edges of days, and only windowed event conditions (maybe negated):
+    window edges (an event exactly N days before as_of, an event at a window's midnight),
+    ageing out, first landed copies and attribution are hit far more often than in
+    `scenarios`."""
     days = tuple(FIRST_DAY + timedelta(days=n) for n in range(draw(st.integers(3, 6))))
-    since = datetime.combine(days[0] - timedelta(days=1), time())
+    moments = instants(days, EDGE_TIMES_OF_DAY)
+    since = moments[0]
+    contacts = [
+        Version("ct1", since, days[0], attributes={"company_id": "co1", "seniority": "vp"}),
+        Version("ct2", since, days[0], attributes={"company_id": "co2", "seniority": None}),
+    ]
+    for key in draw(st.lists(st.sampled_from(["ct1", "ct2"]), max_size=2)):
+        updated_at = draw(st.sampled_from(moments))
+        contacts.append(
+            Version(
+                key,
+                updated_at,
+                draw(landing_day(days, updated_at)),
+                attributes={"company_id": draw(st.sampled_from(["co2", "co1", None]))},
+            )
+        )
     history = History(
         companies=(
             Version("co1", since, days[0], attributes={"employee_count": 500, "country": "GB"}),
             Version("co2", since, days[0], attributes={"employee_count": 50, "country": "US"}),
         ),
-        contacts=(
-            Version("ct1", since, days[0], attributes={"company_id": "co1", "seniority": "vp"}),
-            Version("ct2", since, days[0], attributes={"company_id": "co2", "seniority": None}),
-        ),
-        events=tuple(draw(events(days, ["co1", "co2"], ["ct1", "ct2"]))),
+        contacts=tuple(contacts),
+        events=tuple(draw(events(days, ["co1", "co2"], ["ct1", "ct2"], moments))),
     )
     segments = []
-    for number in range(draw(st.integers(1, 2))):
+    for number in range(draw(st.integers(1, 4))):
         condition: Condition = draw(event_conditions(days, windowed=True))
         if draw(st.booleans()):
             condition = Not(condition)

@@ -169,6 +169,41 @@ CASES = [
             Step((on_event("viewed", within=LastDays(2)),), day(3), {}),
         ),
     ),
+    # A date window is [from 00:00, to + 1 day 00:00): an event at its opening midnight
+    # counts, one at the midnight after its last day does not.
+    Case(
+        "date_window_edges",
+        History(
+            CO1,
+            CT1,
+            (
+                event("e1", "viewed", at(1)),
+                event("e2", "clicked", at(3)),
+                event("e3", "viewed", at(3)),
+            ),
+        ),
+        (
+            Step(
+                (
+                    on_event("viewed", within=DateWindow(day(1), day(2))),
+                    Segment(
+                        "s1",
+                        "company",
+                        EventCondition("clicked", within=DateWindow(day(1), day(2))),
+                    ),
+                    Segment(
+                        "s2",
+                        "company",
+                        EventCondition(
+                            "viewed", within=DateWindow(day(1), day(3)), count=Count("exactly", 2)
+                        ),
+                    ),
+                ),
+                day(3),
+                {("s0", "co1"): at(1), ("s2", "co1"): at(3)},
+            ),
+        ),
+    ),
     # Deleted, then re-created: the stretch starts again at the re-creation.
     Case(
         "deletion_and_recreation",
