@@ -171,14 +171,30 @@ class TimelineCompiler:
         """Map a company-level timeline onto contacts via the contact's company over time.
 
         A contact's value at t is its company's (as of t) value at t; each contact version
-        starts with false until a company row says otherwise.
+        starts with false until a company row says otherwise. Only the company rows where
+        the value changes are mapped: a company timeline has a row per event of the company,
+        and every one of them would otherwise be copied onto every contact of the company.
         """
+        before = template("lag(v_after) over (partition by company_id order by t)")
+        with_before = exp.select(
+            "company_id", "t", "v_at", "v_after", exp.alias_(before, "v_before")
+        ).from_(exp.alias_(company_rows.subquery(), "company_rows"))
+        changes = (
+            exp.select("company_id", "t", "v_at", "v_after")
+            .from_(exp.alias_(with_before.subquery(), "with_before"))
+            .where(
+                template(
+                    "v_before is null or v_at is distinct from v_before "
+                    "or v_after is distinct from v_before"
+                )
+            )
+        )
         next_t = template(
             "coalesce(lead(t) over (partition by company_id order by t), :forever)",
             forever=lit(FOREVER),
         )
         intervals = exp.select("company_id", "t", "v_at", "v_after", exp.alias_(next_t, "t_next"))
-        intervals = intervals.from_(exp.alias_(company_rows.subquery(), "company_rows"))
+        intervals = intervals.from_(exp.alias_(changes.subquery(), "changes"))
         joined = (
             exp.select("c.entity_id", "c.valid_from", "ci.t", "ci.v_at", "ci.v_after")
             .from_(exp.alias_(exp.to_table(versions_table("contact")), "c"))
