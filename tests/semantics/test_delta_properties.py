@@ -117,7 +117,7 @@ def members_by_day(scenario: Scenario, segments: tuple[Segment, ...]) -> dict[da
 
 
 @pytest.mark.slow
-@settings(PIPELINE_SETTINGS, max_examples=40)
+@settings(PIPELINE_SETTINGS, max_examples=30)
 @given(scenario=scenarios())
 def test_deltas_reasons_and_history_match_the_model(scenario: Scenario) -> None:
     describe(scenario)

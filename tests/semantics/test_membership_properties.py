@@ -83,7 +83,7 @@ def check_day_by_day(scenario: Scenario) -> None:
 
 
 @pytest.mark.slow
-@settings(PIPELINE_SETTINGS, max_examples=150)
+@settings(PIPELINE_SETTINGS, max_examples=90)
 @given(scenario=scenarios())
 def test_pipeline_matches_model_day_by_day(scenario: Scenario) -> None:
     """Random histories and random definition trees over every condition kind."""
@@ -91,7 +91,7 @@ def test_pipeline_matches_model_day_by_day(scenario: Scenario) -> None:
 
 
 @pytest.mark.slow
-@settings(PIPELINE_SETTINGS, max_examples=100)
+@settings(PIPELINE_SETTINGS, max_examples=30)
 @given(scenario=window_scenarios())
 def test_pipeline_matches_model_on_window_edges(scenario: Scenario) -> None:
     """Many events against windowed event conditions: the edges of time windows."""
@@ -99,7 +99,7 @@ def test_pipeline_matches_model_on_window_edges(scenario: Scenario) -> None:
 
 
 @pytest.mark.slow
-@settings(PIPELINE_SETTINGS, max_examples=60)
+@settings(PIPELINE_SETTINGS, max_examples=30)
 @given(scenario=scenarios(), data=st.data())
 def test_ingestion_order_does_not_matter(scenario: Scenario, data: st.DataObject) -> None:
     """Days ingested in any order, one of them twice, give the model's snapshots."""
