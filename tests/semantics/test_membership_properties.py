@@ -91,7 +91,7 @@ def test_pipeline_matches_model_day_by_day(scenario: Scenario) -> None:
 
 
 @pytest.mark.slow
-@settings(PIPELINE_SETTINGS, max_examples=30)
+@settings(PIPELINE_SETTINGS, max_examples=60)
 @given(scenario=window_scenarios())
 def test_pipeline_matches_model_on_window_edges(scenario: Scenario) -> None:
     """Many events against windowed event conditions: the edges of time windows."""
