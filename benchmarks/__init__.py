@@ -1,0 +1,1 @@
+"""The segment pipeline benchmark: `python -m benchmarks.run --scale small`."""

@@ -1,0 +1,228 @@
+"""The benchmark: `python -m benchmarks.run --scale small` (tiny, small, medium, large).
+
+Generates the scale's landing zone (kept and reused while its parameters do not change),
+then runs each measured step in its own process against one warehouse, checks that the
+baselines' member sets equal the pipeline's, and prints a table and a JSON document (also
+written to `<work-dir>/<scale>/results.json`, or `--json PATH`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from benchmarks.measure import Measurement, StepFailed, python_command, run_step
+from benchmarks.scales import BACKFILL_DAYS, SCALES
+from benchmarks.steps import StepConfig
+
+#: The measured steps in the order they run, with the label the table shows.
+STEPS = {
+    "generate": "generate the landing zone (setup)",
+    "ingest_history": "ingest every day before the measured one (setup)",
+    "backfill": f"backfill {BACKFILL_DAYS} partitions through Dagster (ingest + segments)",
+    "ingest_day": "ingest one day",
+    "daily_partition": "daily partition, 20 segments: snapshot + delta + history",
+    "daily_run_dagster": "daily job through Dagster: ingest + segments + checks",
+    "membership": "membership and join times only (evaluate_members)",
+    "baseline_duckdb_sql": "baseline (a): plain DuckDB SQL, members only",
+    "baseline_pandas": "baseline (b): hand-written pandas, members only",
+    "definition_change": "recalculation after one definition change",
+}
+#: Member sets compared: each baseline's against the pipeline's.
+BASELINES = ("duckdb_sql", "pandas")
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=Path(os.environ.get("SEGMENT_PIPELINE_BENCH_DIR", "/tmp/segment-pipeline-bench")),
+        help="where data and the warehouse go (default /tmp/segment-pipeline-bench, "
+        "or SEGMENT_PIPELINE_BENCH_DIR)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default=os.environ.get("SEGMENT_PIPELINE_DUCKDB_MEMORY_LIMIT", "4GB"),
+        help="DuckDB memory_limit for the pipeline and baseline (a) (default 4GB, or "
+        "SEGMENT_PIPELINE_DUCKDB_MEMORY_LIMIT)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("SEGMENT_PIPELINE_DUCKDB_THREADS", os.cpu_count() or 1)),
+        help="DuckDB threads (default: every core, or SEGMENT_PIPELINE_DUCKDB_THREADS)",
+    )
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--json", type=Path, help="also write the JSON document here")
+    return parser.parse_args(argv)
+
+
+def _step_env(config: StepConfig) -> dict[str, str]:
+    """The steps' environment: the same DuckDB limits, and Dagster's ephemeral instance so
+    benchmark runs never land in a user's DAGSTER_HOME."""
+    env = {key: value for key, value in os.environ.items() if key != "DAGSTER_HOME"}
+    env["SEGMENT_PIPELINE_DUCKDB_MEMORY_LIMIT"] = config.memory_limit
+    env["SEGMENT_PIPELINE_DUCKDB_THREADS"] = str(config.threads)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env
+
+
+def _member_sets(path: Path) -> dict[str, set[tuple[str, str]]]:
+    frame = pd.read_parquet(path)
+    return {
+        segment: set(zip(rows["entity_type"], rows["entity_id"], strict=True))
+        for segment, rows in frame.groupby("segment")
+    }
+
+
+def agreement(config: StepConfig, segments: list[str]) -> dict[str, object]:
+    """Whether each baseline's member sets equal the pipeline's, segment by segment."""
+    pipeline = _member_sets(config.members_file("pipeline"))
+    result: dict[str, object] = {"segments": len(segments)}
+    mismatches: list[dict[str, object]] = []
+    for baseline in BASELINES:
+        theirs = _member_sets(config.members_file(baseline))
+        for segment in segments:
+            ours, other = pipeline.get(segment, set()), theirs.get(segment, set())
+            if ours != other:
+                mismatches.append(
+                    {
+                        "baseline": baseline,
+                        "segment": segment,
+                        "only_pipeline": len(ours - other),
+                        "only_baseline": len(other - ours),
+                    }
+                )
+        result[f"pipeline_equals_{baseline}"] = not any(
+            mismatch["baseline"] == baseline for mismatch in mismatches
+        )
+    result["members"] = {segment: len(pipeline.get(segment, set())) for segment in segments}
+    result["mismatches"] = mismatches
+    return result
+
+
+def ratios(figures: dict[str, dict[str, object]]) -> dict[str, float]:
+    """Pipeline over the floor (a), and hand-written pandas (b) over the pipeline."""
+
+    def seconds(step: str) -> float:
+        return float(figures[step]["seconds"])  # type: ignore[arg-type]
+
+    def ratio(top: float, bottom: float) -> float:
+        return round(top / bottom, 2) if bottom else float("inf")
+
+    return {
+        "daily_partition_over_duckdb_sql": ratio(
+            seconds("daily_partition"), seconds("baseline_duckdb_sql")
+        ),
+        "membership_over_duckdb_sql": ratio(seconds("membership"), seconds("baseline_duckdb_sql")),
+        "pandas_over_daily_partition": ratio(
+            seconds("baseline_pandas"), seconds("daily_partition")
+        ),
+        "pandas_over_membership": ratio(seconds("baseline_pandas"), seconds("membership")),
+    }
+
+
+def _machine(config: StepConfig) -> dict[str, object]:
+    memory_kib = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal:")
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(memory_kib / 2**20, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pd.__version__,
+        "duckdb_memory_limit": config.memory_limit,
+        "duckdb_threads": config.threads,
+    }
+
+
+def table(document: dict[str, object]) -> str:
+    """The figures as a fixed-width table a person reads."""
+    figures: dict[str, dict[str, object]] = document["figures"]  # type: ignore[assignment]
+    width = max(len(label) for label in STEPS.values())
+    lines = [
+        f"segment-pipeline benchmark, scale {document['scale']} "
+        f"({document['machine']['cpus']} cores, DuckDB memory_limit "  # type: ignore[index]
+        f"{document['machine']['duckdb_memory_limit']})",  # type: ignore[index]
+        f"{'step':<{width}}  {'seconds':>9}  {'peak RSS MB':>11}",
+        "-" * (width + 24),
+    ]
+    for step, label in STEPS.items():
+        figure = figures[step]
+        lines.append(f"{label:<{width}}  {figure['seconds']:>9.2f}  {figure['peak_rss_mb']:>11.0f}")
+    lines.append("")
+    for name, value in document["ratios"].items():  # type: ignore[union-attr]
+        lines.append(f"{name:<40} {value:>7.2f}x")
+    agreed = document["agreement"]
+    lines.append(
+        f"members agree with baseline (a): {agreed['pipeline_equals_duckdb_sql']}, "  # type: ignore[index]
+        f"with baseline (b): {agreed['pipeline_equals_pandas']}"  # type: ignore[index]
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every step of the benchmark at one scale; non-zero exit if members disagree."""
+    arguments = _arguments(argv)
+    config = StepConfig(
+        scale=arguments.scale,
+        seed=arguments.seed,
+        work_dir=str(arguments.work_dir.resolve()),
+        memory_limit=arguments.memory_limit,
+        threads=arguments.threads,
+    )
+    config.root.mkdir(parents=True, exist_ok=True)
+    config_path = config.root / "config.json"
+    config.save(config_path)
+    env = _step_env(config)
+    figures: dict[str, dict[str, object]] = {}
+    for step in STEPS:
+        print(f"... {STEPS[step]}", file=sys.stderr, flush=True)
+        try:
+            measured: Measurement = run_step(
+                step, python_command("benchmarks.steps", step, str(config_path)), env=env
+            )
+        except StepFailed as error:
+            print(error, file=sys.stderr)
+            return 2
+        figures[step] = measured.as_json()
+    from benchmarks.steps import PROJECT_DIR
+    from segment_pipeline.definitions.project import load_project
+
+    segments = list(load_project(PROJECT_DIR).segments)
+    document = {
+        "scale": config.scale,
+        "params": json.loads(SCALES[config.scale].params(config.seed).model_dump_json()),
+        "measured_day": str(config.day),
+        "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": _machine(config),
+        "figures": figures,
+        "ratios": ratios(figures),
+        "agreement": agreement(config, segments),
+    }
+    text = json.dumps(document, indent=2, default=str)
+    (config.root / "results.json").write_text(text)
+    if arguments.json:
+        arguments.json.write_text(text)
+    print(table(document))
+    print(text)
+    agreed = document["agreement"]
+    return 0 if all(agreed[f"pipeline_equals_{name}"] for name in BASELINES) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
