@@ -65,13 +65,21 @@ def hit_column(leaf: EventCondition) -> str:
 
 
 def event_hits(leaves: list[EventCondition], events: exp.Select) -> exp.Select:
-    """One pass over the visible events: a boolean column per distinct event filter."""
+    """One pass over the visible events: a boolean column per distinct event filter.
+
+    A filter's `where` is evaluated only on events of its name (a CASE, not an AND that
+    the engine may evaluate in full): reading JSON properties is the costly part, and most
+    events belong to other names.
+    """
     flags: dict[str, exp.Expression] = {}
     for leaf in leaves:
-        matches = col("event_name").eq(lit(leaf.event))
+        matches: exp.Expression = exp.true()
         if leaf.where is not None:
-            matches = exp.and_(matches, compile_predicate(leaf.where))
-        flags[hit_column(leaf)] = exp.func("coalesce", matches, exp.false())
+            matches = exp.func("coalesce", compile_predicate(leaf.where), exp.false())
+        flags[hit_column(leaf)] = exp.Case(
+            ifs=[exp.If(this=col("event_name").eq(lit(leaf.event)), true=matches)],
+            default=exp.false(),
+        )
     names = sorted({leaf.event for leaf in leaves})
     return (
         exp.select(
