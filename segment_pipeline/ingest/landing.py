@@ -16,6 +16,10 @@ from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
 
 QUARANTINE_COLUMNS = ("landed_on", "source", "file", "line", "reason", "raw")
+#: One row per ingestion of a landing date, numbered in the order ingestions happened. What
+#: was visible up to a date D can only have changed if a date up to D was ingested since:
+#: evaluation reuses its previous snapshot's work while that number stays the same.
+REVISIONS_TABLE = "landing_revisions"
 
 
 @dataclass
@@ -163,6 +167,36 @@ def _replace_landing_date(
                 exp.insert(exp.select("event_id").from_(typed).where(is_good), "touched_event_ids")
             )
     _refresh_first_copies(warehouse)
+    _record_revision(warehouse, landed_on)
+
+
+def _record_revision(warehouse: Warehouse, landed_on: date) -> None:
+    """Append this ingestion to `landing_revisions` with the next revision number."""
+    warehouse.execute(
+        template(
+            "create table if not exists :t (landed_on date, revision bigint)",
+            t=exp.to_table(REVISIONS_TABLE),
+        )
+    )
+    warehouse.execute(
+        template(
+            "insert into :t select :day, coalesce(max(revision), 0) + 1 from :t",
+            t=exp.to_table(REVISIONS_TABLE),
+            day=lit(landed_on),
+        )
+    )
+
+
+def landing_revision(warehouse: Warehouse, through: date) -> int | None:
+    """The latest ingestion of any landing date on or before `through` (None: none yet)."""
+    if not warehouse.table_exists(REVISIONS_TABLE):
+        return None
+    latest = warehouse.scalar(
+        exp.select(exp.func("max", col("revision")))
+        .from_(REVISIONS_TABLE)
+        .where(col("landed_on") <= lit(through))
+    )
+    return latest if isinstance(latest, int) else None
 
 
 def _refresh_first_copies(warehouse: Warehouse) -> None:
