@@ -80,3 +80,34 @@ def visible_events(snapshot_date: date, contact_versions: str) -> exp.Select:
         day=lit(snapshot_date),
         as_of=lit(as_of(snapshot_date)),
     )
+
+
+def first_change(snapshot_date: date) -> exp.Select:
+    """The earliest instant at which the data D sees differs from what D - 1 saw.
+
+    Membership at t depends only on rows stamped at or before t, so every membership
+    before this instant is what the previous day's snapshot computed. D sees, beyond what
+    D - 1 saw, the rows landed on D and the rows landed earlier stamped from `as_of(D - 1)`
+    on; a version landed on D also replaces an earlier one with the same `updated_at`, at
+    that same instant. The answer is `as_of(D - 1)` unless a row landed on D is older.
+    """
+    day, previous_as_of = lit(snapshot_date), lit(as_of(snapshot_date - timedelta(days=1)))
+    landed = [
+        exp.select(exp.func("min", col(stamp)))
+        .from_(table)
+        .where(col("landed_on").eq(day))
+        .where(col(stamp) < lit(as_of(snapshot_date)))
+        for table, stamp in (
+            (history_table("company"), "updated_at"),
+            (history_table("contact"), "updated_at"),
+            ("events", "occurred_at"),
+        )
+    ]
+    landed[-1] = landed[-1].where(col("is_first_copy"))
+    return exp.select(
+        exp.func(
+            "least",
+            previous_as_of,
+            *(exp.func("coalesce", query.subquery(), previous_as_of.copy()) for query in landed),
+        )
+    )
