@@ -44,14 +44,22 @@ from segment_pipeline.sql import col, lit, template
 EXISTS = 0
 
 
-def versions_table(entity: str) -> str:
-    """The run's temp table of visible versions of an entity."""
-    return f"visible_{entity}_versions"
+def versions_table(entity: str, prefix: str = "") -> str:
+    """The run's temp table of visible versions of an entity.
+
+    `prefix` names another set of the run's tables (e.g. the same data for a few entities).
+    """
+    return f"{prefix}visible_{entity}_versions"
 
 
-def timeline_table(segment: str) -> str:
+def timeline_table(segment: str, prefix: str = "") -> str:
     """The run's temp table holding a segment's timeline, for segments that reference it."""
-    return f"timeline__{segment}"
+    return f"{prefix}timeline__{segment}"
+
+
+def hits_table(prefix: str = "") -> str:
+    """The run's temp table of visible events flagged by `event_hits`."""
+    return f"{prefix}event_hits"
 
 
 def hit_column(leaf: EventCondition) -> str:
@@ -126,13 +134,36 @@ class LeafColumns:
 
 
 class TimelineCompiler:
-    """Builds the SQL of one segment's timeline, members and leaf values at `as_of`."""
+    """Builds the SQL of one segment's timeline, members and leaf values at `as_of`.
 
-    def __init__(self, segment: Segment, as_of: datetime) -> None:
+    With `since`, the timeline holds only the points from `since` to `as_of` (values at
+    `since` carried in exactly from what came before): the daily run reads window-sized
+    slices of history instead of all of it, and takes earlier join times from the previous
+    snapshot (see `members`). `prefix` names the set of run tables it reads and writes.
+    """
+
+    def __init__(
+        self,
+        segment: Segment,
+        as_of: datetime,
+        *,
+        since: datetime | None = None,
+        prefix: str = "",
+    ) -> None:
         self.segment = segment
         self.as_of = as_of
+        self.since = since
+        self.prefix = prefix
         self.leaves: list[tuple[str, Leaf]] = list(iter_leaves(segment.where))
         self.columns = [LeafColumns(index) for index in range(len(self.leaves) + 1)]
+
+    def _versions(self, entity: str, alias: str) -> exp.Expression:
+        """Versions of an entity; from `since` on, only those still valid at `since` or later."""
+        table = exp.to_table(versions_table(entity, self.prefix))
+        if self.since is None:
+            return exp.alias_(table, alias)
+        current = exp.select("*").from_(table).where(col("valid_to") > lit(self.since))
+        return exp.alias_(current.subquery(), alias)
 
     # -- leaf change rows ---------------------------------------------------------------
 
@@ -168,7 +199,7 @@ class TimelineCompiler:
         """A leaf that changes only with the entity's own versions (existence, attribute)."""
         return self._row(
             leaf,
-            exp.to_table(versions_table(self.segment.entity)),
+            self._versions(self.segment.entity, "versions"),
             col("entity_id"),
             col("valid_from"),
             value,
@@ -205,7 +236,7 @@ class TimelineCompiler:
         intervals = intervals.from_(exp.alias_(changes.subquery(), "changes"))
         joined = (
             exp.select("c.entity_id", "c.valid_from", "ci.t", "ci.v_at", "ci.v_after")
-            .from_(exp.alias_(exp.to_table(versions_table("contact")), "c"))
+            .from_(self._versions("contact", "c"))
             .join(
                 exp.alias_(intervals.subquery(), "ci"),
                 on=template(
@@ -238,11 +269,11 @@ class TimelineCompiler:
             exp.alias_(col("valid_from"), "t"),
             exp.alias_(value, "v_at"),
             exp.alias_(value.copy(), "v_after"),
-        ).from_(versions_table("company"))
+        ).from_(self._versions("company", "versions"))
         return self._through_company(leaf, company_rows)
 
     def _segment_rows(self, leaf: LeafColumns, node: InSegment, ref_entity: str) -> exp.Select:
-        timeline = exp.to_table(timeline_table(node.segment))
+        timeline = exp.to_table(timeline_table(node.segment, self.prefix))
         if ref_entity == self.segment.entity:
             return self._row(
                 leaf, timeline, col("entity_id"), col("t"), col("m_at"), col("m_after")
@@ -256,11 +287,16 @@ class TimelineCompiler:
         return self._through_company(leaf, company_rows)
 
     def _event_rows(self, leaf: LeafColumns, node: EventCondition) -> exp.Select:
-        """Counts as a step function: +1 at an event, -1 right after it leaves the window."""
+        """Counts as a step function: +1 at an event, -1 right after it leaves the window.
+
+        From `since` on, an event that left a `last_days` window before `since` changes
+        nothing and is not read; the steps before `since` are summed into one point just
+        before it, which carries the count at `since` into the timeline.
+        """
         owner = "contact_id" if self.segment.entity == "contact" else "company_id"
         hits = (
             exp.select(exp.alias_(col(owner), "entity_id"), "occurred_at")
-            .from_("event_hits")
+            .from_(hits_table(self.prefix))
             .where(col(hit_column(node)))
             .where(col(owner).is_(exp.null()).not_())
         )
@@ -269,6 +305,10 @@ class TimelineCompiler:
             hits = hits.where(col("occurred_at") >= lit(datetime.combine(window.start, time())))
             end = datetime.combine(window.end + timedelta(days=1), time())
             hits = hits.where(col("occurred_at") < lit(end))
+        if self.since is not None and window.last_days is not None:
+            hits = hits.where(
+                col("occurred_at") >= lit(self.since - timedelta(days=window.last_days))
+            )
         steps = exp.select(
             "entity_id",
             exp.alias_(col("occurred_at"), "t"),
@@ -290,6 +330,19 @@ class TimelineCompiler:
                 .where(aged.copy() <= lit(self.as_of))
             )
             steps = exp.union(steps, ageing, distinct=False)
+        if self.since is not None:
+            instant = exp.Case(
+                ifs=[
+                    exp.If(
+                        this=col("t") < lit(self.since),
+                        true=lit(self.since - timedelta(microseconds=1)),
+                    )
+                ],
+                default=col("t"),
+            )
+            steps = exp.select("entity_id", exp.alias_(instant, "t"), "plus", "minus").from_(
+                exp.alias_(steps.subquery(), "early_steps")
+            )
         per_instant = (
             exp.select(
                 "entity_id",
@@ -342,21 +395,10 @@ class TimelineCompiler:
         entity_id, t, m_at, m_after, and each leaf's filled values (`at_i`, `n_at_i`, ...)
         so the values at `as_of` can explain why an entity is not a member.
         """
-        as_of_points = self._row(
-            LeafColumns(-1),
-            exp.alias_(
-                exp.select("entity_id")
-                .distinct()
-                .from_(versions_table(self.segment.entity))
-                .subquery(),
-                "entities",
-            ),
-            col("entity_id"),
-            lit(self.as_of),
-            exp.null(),
-            exp.null(),
-        )
-        parts = [as_of_points, self._version_rows(self.columns[EXISTS], col("is_present"))]
+        parts = [self._points(self.as_of)]
+        if self.since is not None:
+            parts.append(self._points(self.since))
+        parts.append(self._version_rows(self.columns[EXISTS], col("is_present")))
         parts += [
             self._leaf_rows(self.columns[index], node, entities)
             for index, (_, node) in enumerate(self.leaves, start=1)
@@ -399,13 +441,31 @@ class TimelineCompiler:
             exp.alias_(points.subquery(), "points")
         )
         value_columns = [name for leaf in self.columns for name in self._names(leaf)]
-        return exp.select(
+        timeline = exp.select(
             "entity_id",
             "t",
             exp.alias_(self._membership("at"), "m_at"),
             exp.alias_(self._membership("after"), "m_after"),
             *value_columns,
         ).from_(exp.alias_(filled_points.subquery(), "filled"))
+        return timeline if self.since is None else timeline.where(col("t") >= lit(self.since))
+
+    def _points(self, t: datetime) -> exp.Select:
+        """A grid point at `t` for every entity: each leaf's value there is carried in."""
+        entities = (
+            exp.select("entity_id")
+            .distinct()
+            .from_(versions_table(self.segment.entity, self.prefix))
+            .subquery()
+        )
+        return self._row(
+            LeafColumns(-1),
+            exp.alias_(entities, "entities"),
+            col("entity_id"),
+            lit(t),
+            exp.null(),
+            exp.null(),
+        )
 
     def _names(self, leaf: LeafColumns) -> list[str]:
         names = [leaf.at, leaf.after]
@@ -437,24 +497,53 @@ class TimelineCompiler:
 
         return exp.and_(leaf_column(EXISTS), compile_condition(self.segment.where, "where"))
 
-    def members(self, timeline: str) -> exp.Select:
+    def members(self, timeline: str, previous: exp.Expression | None = None) -> exp.Select:
         """Members at `as_of` with their join time: the end of the last break before it.
 
         A break is a point where membership is false (the stretch starts right after it,
         and the infimum is the point itself) or a false open interval (the stretch starts
         at the next point). No break at all means a member since its first version.
+
+        From `since` on, no break after `since` means the stretch began before it; the data
+        before `since` has not changed since the previous snapshot (`previous`: its members
+        and join times, same definition), so a member of it that joined at or before
+        `since` keeps that join time. Anyone else without a break gets a NULL join time:
+        the caller evaluates those entities on their whole history.
         """
         next_point = template("lead(t) over (partition by entity_id order by t)")
         with_next = exp.select(
             "entity_id", "t", "m_at", "m_after", exp.alias_(next_point, "t_next")
         ).from_(timeline)
-        joined_at = template(
-            "coalesce(greatest(max(case when not m_at then t end), "
-            "max(case when not m_after then t_next end)), min(t))"
+        last_break = template(
+            "greatest(max(case when not m_at then t end), "
+            "max(case when not m_after then t_next end))"
         )
-        return (
-            exp.select("entity_id", exp.alias_(joined_at, "joined_at"))
+        earliest = template("min(t)") if self.since is None else exp.null()
+        members = (
+            exp.select(
+                "entity_id",
+                exp.alias_(last_break, "last_break"),
+                exp.alias_(earliest, "earliest"),
+            )
             .from_(exp.alias_(with_next.subquery(), "with_next"))
             .group_by("entity_id")
             .having(template("bool_or(t = :as_of and m_at)", as_of=lit(self.as_of)))
+        )
+        if self.since is None or previous is None:
+            joined_at = template("coalesce(m.last_break, m.earliest)")
+            return exp.select(col("entity_id", "m"), exp.alias_(joined_at, "joined_at")).from_(
+                exp.alias_(members.subquery(), "m")
+            )
+        kept = template(
+            "coalesce(m.last_break, case when p.joined_at <= :since then p.joined_at end)",
+            since=lit(self.since),
+        )
+        return (
+            exp.select(col("entity_id", "m"), exp.alias_(kept, "joined_at"))
+            .from_(exp.alias_(members.subquery(), "m"))
+            .join(
+                exp.alias_(previous, "p"),
+                on=col("entity_id", "m").eq(col("entity_id", "p")),
+                join_type="left",
+            )
         )

@@ -3,12 +3,21 @@
 One run prepares the visible data once (versions of both entities, and one pass over the
 events flagging every event filter of every segment), then evaluates the segments in
 dependency order so `in_segment` can read the timelines of the segments it references.
+
+A daily run does not recompute all history. Each evaluation keeps its members and join
+times as the segment's *state* for D; the next day reuses it when the definition version
+is the same and no landing date up to D has been ingested since. Nothing before
+`first_change(D + 1)` (usually midnight of D + 1, earlier when late rows landed) can have
+changed, so the timeline is computed from that instant on, over window-sized slices of
+history, and a member whose stretch began before it keeps the state's join time. The rare
+member the state cannot date (a late row that closed a gap the previous day saw) is
+evaluated on its whole history, alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlglot import exp
@@ -16,23 +25,47 @@ from sqlglot import exp
 from segment_pipeline.compile.timeline import (
     TimelineCompiler,
     event_hits,
+    hits_table,
     timeline_table,
     versions_table,
 )
 from segment_pipeline.definitions.conditions import EventCondition, iter_leaves
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.definitions.segments import Segment
-from segment_pipeline.evaluate.visible import as_of, visible_events, visible_versions
-from segment_pipeline.sql import lit, template
+from segment_pipeline.evaluate.visible import (
+    as_of,
+    first_change,
+    visible_events,
+    visible_versions,
+)
+from segment_pipeline.ingest.landing import landing_revision
+from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
+from segment_pipeline.warehouse.schema import create_table
 
 MEMBER_COLUMNS = ["segment", "entity_type", "entity_id", "joined_at"]
+#: Members and join times of each evaluation: what the next day's evaluation starts from.
+STATES = "membership_states"
+#: One row per evaluation kept in `membership_states` (a segment may have no members).
+STATE_RUNS = "membership_state_runs"
+#: The run tables of entities re-evaluated on their whole history.
+WHOLE_HISTORY = "whole_"
+_STATE_KEY = {"segment": "VARCHAR", "definition_version": "VARCHAR", "snapshot_date": "DATE"}
+STATE_TABLES = {
+    STATES: {**_STATE_KEY, "entity_id": "VARCHAR", "joined_at": "TIMESTAMP"},
+    STATE_RUNS: {**_STATE_KEY, "landing_revision": "BIGINT"},
+}
 
 
 def _create_temp(warehouse: Warehouse, name: str, query: exp.Expression) -> None:
     warehouse.execute(
         template("create or replace temp table :t as :q", t=exp.to_table(name), q=query)
     )
+
+
+def members_table(segment: str) -> str:
+    """The run's temp table of a segment's members and join times."""
+    return f"members__{segment}"
 
 
 def required_segments(project: Project, names: Iterable[str]) -> list[Segment]:
@@ -47,6 +80,16 @@ def required_segments(project: Project, names: Iterable[str]) -> list[Segment]:
     return [segment for name, segment in project.segments.items() if name in needed]
 
 
+def _is_writable(warehouse: Warehouse) -> bool:
+    """False for a read-only connection (a preview): it may read states, not keep them."""
+    mode = warehouse.scalar(
+        exp.select("value")
+        .from_(exp.func("duckdb_settings"))
+        .where(col("name").eq(lit("access_mode")))
+    )
+    return str(mode).lower() != "read_only"
+
+
 class MembershipRun:
     """The evaluation of some segments at one snapshot date, on one connection."""
 
@@ -57,6 +100,10 @@ class MembershipRun:
         self.as_of = as_of(snapshot_date)
         self.entities = {name: segment.entity for name, segment in project.segments.items()}
         self.compilers: dict[str, TimelineCompiler] = {}
+        self.writable = _is_writable(warehouse)
+        #: Segments evaluated from `since` on, starting from the previous day's state.
+        self.incremental: set[str] = set()
+        self.since: datetime | None = None
 
     def prepare(self, segments: list[Segment]) -> None:
         """Stage what every segment reads: visible versions and the flagged events."""
@@ -74,17 +121,60 @@ class MembershipRun:
             if isinstance(leaf, EventCondition)
         ]
         events = visible_events(self.snapshot_date, versions_table("contact"))
-        _create_temp(self.warehouse, "event_hits", event_hits(event_leaves, events))
+        _create_temp(self.warehouse, hits_table(), event_hits(event_leaves, events))
+        self._plan(segments)
+
+    def _plan(self, segments: list[Segment]) -> None:
+        """Which segments can start from the previous day's state, and from when."""
+        if self.writable:
+            self._create_state_tables()
+        elif not self.warehouse.table_exists(STATE_RUNS):
+            return
+        previous = self.snapshot_date - timedelta(days=1)
+        revision = landing_revision(self.warehouse, previous)
+        kept = {
+            (str(row[0]), str(row[1]))
+            for row in self.warehouse.rows(
+                exp.select("segment", "definition_version")
+                .from_(STATE_RUNS)
+                .where(col("snapshot_date").eq(lit(previous)))
+                .where(exp.NullSafeEQ(this=col("landing_revision"), expression=lit(revision)))
+            )
+        }
+        incremental = {
+            segment.name
+            for segment in segments
+            if (segment.name, segment.version) in kept and not segment.models
+        }
+        # A segment evaluated on all its history needs all the history of its references.
+        for segment in reversed(segments):
+            if segment.name not in incremental:
+                incremental.difference_update(segment.references)
+        self.incremental = incremental
+        if incremental:
+            since = self.warehouse.scalar(first_change(self.snapshot_date))
+            assert isinstance(since, datetime)
+            self.since = since
 
     def evaluate(self, segment: Segment) -> None:
-        """Materialise the segment's timeline (its references must be evaluated first)."""
-        compiler = TimelineCompiler(segment, self.as_of)
+        """Materialise the segment's timeline and members (references must come first)."""
+        incremental = segment.name in self.incremental
+        compiler = TimelineCompiler(segment, self.as_of, since=self.since if incremental else None)
         self.compilers[segment.name] = compiler
-        _create_temp(self.warehouse, timeline_table(segment.name), compiler.timeline(self.entities))
+        timeline = timeline_table(segment.name)
+        _create_temp(self.warehouse, timeline, compiler.timeline(self.entities))
+        previous = self._previous_state(segment) if incremental else None
+        _create_temp(
+            self.warehouse, members_table(segment.name), compiler.members(timeline, previous)
+        )
+        if incremental:
+            self._date_the_rest(segment)
+        if self.writable:
+            self._keep_state(segment)
 
     def members(self, segment: Segment) -> pd.DataFrame:
         """Members of an evaluated segment at `as_of` with their join times."""
-        query = self.compilers[segment.name].members(timeline_table(segment.name))
+        query = exp.select("entity_id", "joined_at").from_(members_table(segment.name))
         frame = self.warehouse.query(query.order_by("entity_id"))
         frame.insert(0, "segment", segment.name)
         frame.insert(1, "entity_type", segment.entity)
@@ -99,6 +189,99 @@ class MembershipRun:
             .where(exp.column("entity_id").isin(*(lit(entity) for entity in entity_ids)))
         )
         return self.warehouse.query(query).set_index("entity_id")
+
+    # -- states ---------------------------------------------------------------------------
+
+    def _create_state_tables(self) -> None:
+        for name, columns in STATE_TABLES.items():
+            self.warehouse.execute(create_table(name, columns))
+
+    def _previous_state(self, segment: Segment) -> exp.Expression:
+        return (
+            exp.select("entity_id", "joined_at")
+            .from_(STATES)
+            .where(col("segment").eq(lit(segment.name)))
+            .where(col("definition_version").eq(lit(segment.version)))
+            .where(col("snapshot_date").eq(lit(self.snapshot_date - timedelta(days=1))))
+            .subquery()
+        )
+
+    def _keep_state(self, segment: Segment) -> None:
+        """Replace the segment's state for the day; drop states no later day can use."""
+        day = lit(self.snapshot_date)
+        same_day = exp.and_(col("segment").eq(lit(segment.name)), col("snapshot_date").eq(day))
+        stale = exp.and_(
+            col("segment").eq(lit(segment.name)),
+            col("snapshot_date") < lit(self.snapshot_date - timedelta(days=1)),
+        )
+        members = exp.select(
+            lit(segment.name), lit(segment.version), day.copy(), "entity_id", "joined_at"
+        ).from_(members_table(segment.name))
+        run = exp.select(
+            lit(segment.name),
+            lit(segment.version),
+            day.copy(),
+            lit(landing_revision(self.warehouse, self.snapshot_date)),
+        )
+        with self.warehouse.transaction():
+            for table in (STATES, STATE_RUNS):
+                self.warehouse.execute(exp.delete(table, where=exp.or_(same_day, stale)))
+            self.warehouse.execute(exp.insert(members, STATES))
+            self.warehouse.execute(exp.insert(run, STATE_RUNS))
+
+    # -- members the state cannot date ------------------------------------------------------
+
+    def _date_the_rest(self, segment: Segment) -> None:
+        """Join times of members whose stretch began before `since` without the previous
+        state knowing it: those entities alone, evaluated on their whole history."""
+        members = members_table(segment.name)
+        undated = exp.select("entity_id").from_(members).where(col("joined_at").is_(exp.null()))
+        count = exp.select(exp.func("count", exp.Star())).from_(undated.subquery())
+        if not self.warehouse.scalar(count):
+            return
+        if segment.entity == "contact":
+            contacts = undated
+            companies = (
+                exp.select("company_id")
+                .from_(versions_table("contact"))
+                .where(col("entity_id").isin(query=undated.copy()))
+            )
+        else:
+            contacts = exp.select("entity_id").from_(members).where(exp.false())
+            companies = undated
+        for entity, ids in (("contact", contacts), ("company", companies)):
+            _create_temp(
+                self.warehouse,
+                versions_table(entity, WHOLE_HISTORY),
+                exp.select("*")
+                .from_(versions_table(entity))
+                .where(col("entity_id").isin(query=ids.copy())),
+            )
+        owned = exp.or_(
+            col("contact_id").isin(query=contacts.copy()),
+            col("company_id").isin(query=companies.copy()),
+        )
+        _create_temp(
+            self.warehouse,
+            hits_table(WHOLE_HISTORY),
+            exp.select("*").from_(hits_table()).where(owned),
+        )
+        for needed in required_segments(self.project, [segment.name]):
+            _create_temp(
+                self.warehouse,
+                timeline_table(needed.name, WHOLE_HISTORY),
+                TimelineCompiler(needed, self.as_of, prefix=WHOLE_HISTORY).timeline(self.entities),
+            )
+        compiler = TimelineCompiler(segment, self.as_of, prefix=WHOLE_HISTORY)
+        whole = compiler.members(timeline_table(segment.name, WHOLE_HISTORY))
+        self.warehouse.execute(
+            template(
+                "update :members as m set joined_at = w.joined_at from :whole "
+                "where m.entity_id = w.entity_id and m.joined_at is null",
+                members=exp.to_table(members),
+                whole=whole.subquery("w"),
+            )
+        )
 
 
 def evaluate_members(
