@@ -34,6 +34,7 @@ from segment_pipeline.definitions.conditions import (
     InSegment,
     Leaf,
     Not,
+    Window,
     iter_leaves,
 )
 from segment_pipeline.definitions.segments import Segment
@@ -99,6 +100,39 @@ def event_hits(leaves: list[EventCondition], events: exp.Select) -> exp.Select:
         .from_(exp.alias_(events.subquery(), "visible_events"))
         .where(col("event_name").isin(*(lit(name) for name in names)) if names else exp.false())
     )
+
+
+def read_range(window: Window, since: datetime | None) -> list[exp.Expression]:
+    """Conditions on `occurred_at` selecting the events a leaf's timeline reads.
+
+    A `from`/`to` window reads its days. From `since` on, a `last_days` window reads the
+    events still inside it at `since` or later: an event that left it before `since` is
+    counted and uncounted before the timeline starts.
+    """
+    occurred_at = col("occurred_at")
+    conditions: list[exp.Expression] = []
+    if window.start is not None and window.end is not None:
+        conditions.append(occurred_at >= lit(datetime.combine(window.start, time())))
+        end = datetime.combine(window.end + timedelta(days=1), time())
+        conditions.append(occurred_at.copy() < lit(end))
+    if since is not None and window.last_days is not None:
+        conditions.append(occurred_at.copy() >= lit(since - timedelta(days=window.last_days)))
+    return conditions
+
+
+@dataclass(frozen=True)
+class EventRead:
+    """The events one event leaf of a segment reads: what `event_hits` must hold for it."""
+
+    leaf: EventCondition
+    entity: str
+    since: datetime | None = None
+
+    def condition(self) -> exp.Expression:
+        """The leaf's event name and time range, over the events' own columns."""
+        return exp.and_(
+            col("event_name").eq(lit(self.leaf.event)), *read_range(self.leaf.within, self.since)
+        )
 
 
 def _count_holds(count: Count, n: exp.Expression) -> exp.Expression:
@@ -301,14 +335,8 @@ class TimelineCompiler:
             .where(col(owner).is_(exp.null()).not_())
         )
         window = node.within
-        if window.start is not None and window.end is not None:
-            hits = hits.where(col("occurred_at") >= lit(datetime.combine(window.start, time())))
-            end = datetime.combine(window.end + timedelta(days=1), time())
-            hits = hits.where(col("occurred_at") < lit(end))
-        if self.since is not None and window.last_days is not None:
-            hits = hits.where(
-                col("occurred_at") >= lit(self.since - timedelta(days=window.last_days))
-            )
+        for condition in read_range(window, self.since):
+            hits = hits.where(condition)
         steps = exp.select(
             "entity_id",
             exp.alias_(col("occurred_at"), "t"),

@@ -16,13 +16,14 @@ evaluated on its whole history, alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlglot import exp
 
 from segment_pipeline.compile.timeline import (
+    EventRead,
     TimelineCompiler,
     event_hits,
     hits_table,
@@ -80,6 +81,18 @@ def required_segments(project: Project, names: Iterable[str]) -> list[Segment]:
     return [segment for name, segment in project.segments.items() if name in needed]
 
 
+def _event_reads(
+    segments: Iterable[Segment], since_of: Callable[[Segment], datetime | None]
+) -> list[EventRead]:
+    """What every event leaf of the segments reads, from where each segment's timeline starts."""
+    return [
+        EventRead(leaf, segment.entity, since_of(segment))
+        for segment in segments
+        for _, leaf in iter_leaves(segment.where)
+        if isinstance(leaf, EventCondition)
+    ]
+
+
 def _is_writable(warehouse: Warehouse) -> bool:
     """False for a read-only connection (a preview): it may read states, not keep them."""
     mode = warehouse.scalar(
@@ -114,15 +127,21 @@ class MembershipRun:
                 versions_table(entity),
                 visible_versions(sources, entity, self.snapshot_date),
             )
-        event_leaves = [
-            leaf
-            for segment in segments
-            for _, leaf in iter_leaves(segment.where)
-            if isinstance(leaf, EventCondition)
-        ]
-        events = visible_events(self.snapshot_date, versions_table("contact"))
-        _create_temp(self.warehouse, hits_table(), event_hits(event_leaves, events))
         self._plan(segments)
+        reads = _event_reads(segments, self._since_of)
+        company_reads = [read.condition() for read in reads if read.entity == "company"]
+        events = visible_events(
+            self.snapshot_date,
+            versions_table("contact"),
+            wanted=exp.or_(*(read.condition() for read in reads)) if reads else exp.false(),
+            attributed=exp.or_(*company_reads) if company_reads else exp.false(),
+        )
+        leaves = [read.leaf for read in reads]
+        _create_temp(self.warehouse, hits_table(), event_hits(leaves, events))
+
+    def _since_of(self, segment: Segment) -> datetime | None:
+        """Where the segment's timeline starts: `since`, or None for all history."""
+        return self.since if segment.name in self.incremental else None
 
     def _plan(self, segments: list[Segment]) -> None:
         """Which segments can start from the previous day's state, and from when."""
@@ -257,20 +276,34 @@ class MembershipRun:
                 .from_(versions_table(entity))
                 .where(col("entity_id").isin(query=ids.copy())),
             )
+        # The events that may be theirs, before the costly company lookup, then exactly.
+        former_contacts = (
+            exp.select("entity_id")
+            .from_(versions_table("contact"))
+            .where(col("company_id").isin(query=companies.copy()))
+        )
+        candidates = exp.or_(
+            col("contact_id").isin(query=contacts.copy()),
+            col("company_id").isin(query=companies.copy()),
+            col("contact_id").isin(query=former_contacts),
+        )
+        events = visible_events(self.snapshot_date, versions_table("contact"), wanted=candidates)
+        needed = required_segments(self.project, [segment.name])
+        leaves = [read.leaf for read in _event_reads(needed, lambda _: None)]
         owned = exp.or_(
             col("contact_id").isin(query=contacts.copy()),
             col("company_id").isin(query=companies.copy()),
         )
         _create_temp(
-            self.warehouse,
-            hits_table(WHOLE_HISTORY),
-            exp.select("*").from_(hits_table()).where(owned),
+            self.warehouse, hits_table(WHOLE_HISTORY), event_hits(leaves, events).where(owned)
         )
-        for needed in required_segments(self.project, [segment.name]):
+        for needed_segment in needed:
             _create_temp(
                 self.warehouse,
-                timeline_table(needed.name, WHOLE_HISTORY),
-                TimelineCompiler(needed, self.as_of, prefix=WHOLE_HISTORY).timeline(self.entities),
+                timeline_table(needed_segment.name, WHOLE_HISTORY),
+                TimelineCompiler(needed_segment, self.as_of, prefix=WHOLE_HISTORY).timeline(
+                    self.entities
+                ),
             )
         compiler = TimelineCompiler(segment, self.as_of, prefix=WHOLE_HISTORY)
         whole = compiler.members(timeline_table(segment.name, WHOLE_HISTORY))

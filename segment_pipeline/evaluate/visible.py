@@ -16,6 +16,7 @@ from segment_pipeline.warehouse.schema import history_table
 
 #: The end of a version that nothing has replaced yet (portable, unlike 'infinity').
 FOREVER = datetime(9999, 12, 31)
+EVENT_COLUMNS = ("event_id", "contact_id", "company_id", "event_name", "occurred_at", "properties")
 
 
 def as_of(snapshot_date: date) -> datetime:
@@ -59,26 +60,52 @@ def visible_versions(sources: Sources, entity: EntityType, snapshot_date: date) 
     ).from_(exp.alias_(landed.subquery(), "landed"))
 
 
-def visible_events(snapshot_date: date, contact_versions: str) -> exp.Select:
+def visible_events(
+    snapshot_date: date,
+    contact_versions: str,
+    *,
+    wanted: exp.Expression | None = None,
+    attributed: exp.Expression | None = None,
+) -> exp.Select:
     """Visible events (first landed copy of each id), each attributed to a company.
 
     An event without `company_id` belongs to the company its contact belonged to when it
     happened: the contact's version valid at `occurred_at`, if that version exists.
     `contact_versions` names a relation shaped like `visible_versions(..., "contact", ...)`.
+
+    Looking up the contact's version is the costly part, so a caller can narrow both:
+    `wanted` keeps only the events it reads, `attributed` looks the company up only for the
+    events that need one (the others keep the company they came with, possibly none). Both
+    are conditions on the events' own columns.
     """
+    visible = (
+        exp.select(*EVENT_COLUMNS)
+        .from_("events")
+        .where(col("is_first_copy"))
+        .where(col("landed_on") <= lit(snapshot_date))
+        .where(col("occurred_at") < lit(as_of(snapshot_date)))
+    )
+    if wanted is not None:
+        visible = visible.where(wanted)
+    needs_company = attributed if attributed is not None else exp.true()
     return template(
         """
-        select e.event_id, e.contact_id, coalesce(e.company_id, v.company_id) as company_id,
-               e.event_name, e.occurred_at, e.properties
-        from events as e
+        with visible as (:visible)
+        select event_id, contact_id, company_id, event_name, occurred_at, properties
+        from visible
+        where company_id is not null or not coalesce(:needs_company, false)
+        union all
+        select e.event_id, e.contact_id, v.company_id, e.event_name, e.occurred_at,
+               e.properties
+        from visible as e
         left join :versions as v
           on v.entity_id = e.contact_id and v.is_present
          and v.valid_from <= e.occurred_at and e.occurred_at < v.valid_to
-        where e.is_first_copy and e.landed_on <= :day and e.occurred_at < :as_of
+        where e.company_id is null and coalesce(:needs_company, false)
         """,
+        visible=visible,
         versions=exp.to_table(contact_versions),
-        day=lit(snapshot_date),
-        as_of=lit(as_of(snapshot_date)),
+        needs_company=needs_company,
     )
 
 
