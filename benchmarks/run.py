@@ -1,4 +1,4 @@
-"""The benchmark: `python -m benchmarks.run --scale small` (tiny, small, medium, large).
+"""The benchmark: `python -m benchmarks.run --scale small` (tiny, small, reference, medium, large).
 
 Generates the scale's landing zone (kept and reused while its parameters do not change),
 then runs each measured step in its own process against one warehouse, checks that the
