@@ -2,10 +2,13 @@
 
 Rebuilding a segment's whole history from its deltas in date order (rather than patching
 it) keeps it consistent when an earlier range is backfilled: deltas are small, and the
-history is a pure function of them.
+history is a pure function of them. A stretch depends only on its entity's deltas, so a
+daily run rebuilds only the entities with a delta on or after its first day.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from sqlglot import exp
 
@@ -16,8 +19,22 @@ from segment_pipeline.warehouse.schema import OUTPUT_TABLES
 HISTORY_COLUMNS = list(OUTPUT_TABLES["segment_history"])
 
 
-def rebuild_history(warehouse: Warehouse, segment: str) -> None:
-    """Replace the segment's history with the stretches its deltas describe."""
+def rebuild_history(warehouse: Warehouse, segment: str, since: date | None = None) -> None:
+    """Replace the segment's history with the stretches its deltas describe.
+
+    With `since`, only the entities with a delta on or after it are rebuilt; the other
+    entities' stretches cannot have changed.
+    """
+    in_segment = col("segment").eq(lit(segment))
+    scope: exp.Expression = in_segment
+    if since is not None:
+        touched = (
+            exp.select("entity_id")
+            .from_("segment_deltas")
+            .where(in_segment.copy())
+            .where(col("snapshot_date") >= lit(since))
+        )
+        scope = exp.and_(in_segment.copy(), col("entity_id").isin(query=touched))
     stretches = template(
         """
         select segment, entity_type, entity_id, snapshot_date as added_on,
@@ -30,13 +47,13 @@ def rebuild_history(warehouse: Warehouse, segment: str) -> None:
                    lead(change) over stretch as next_change,
                    lead(reason) over stretch as next_reason
             from segment_deltas
-            where segment = :segment
+            where :scope
             window stretch as (partition by entity_type, entity_id order by snapshot_date)
         ) as ordered
         where change = 'added'
         """,
-        segment=lit(segment),
+        scope=scope,
     )
     with warehouse.transaction():
-        warehouse.execute(exp.delete("segment_history", where=col("segment").eq(lit(segment))))
+        warehouse.execute(exp.delete("segment_history", where=scope.copy()))
         warehouse.execute(exp.insert(stretches, "segment_history", columns=HISTORY_COLUMNS))

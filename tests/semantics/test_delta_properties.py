@@ -85,10 +85,18 @@ def run(scenario: Scenario) -> dict[str, object]:
             ensure_schema(warehouse, project.sources)
             for day in scenario.days:
                 ingest_landing_date(warehouse, project.sources, root / "landing", day)
+            history = (
+                "select segment, entity_id, added_on, removed_on, removal_reason, joined_at "
+                "from segment_history order by all"
+            )
             for day in scenario.days:
                 materialize_day(warehouse, project, day, names)
+                for name in names:
+                    rebuild_history(warehouse, name, since=day)
+            day_by_day = warehouse.connection.sql(history).fetchall()
             for name in names:
                 rebuild_history(warehouse, name)
+            assert warehouse.connection.sql(history).fetchall() == day_by_day
             tables["deltas"] = warehouse.connection.sql(
                 "select * from segment_deltas order by snapshot_date, segment, entity_id"
             ).fetchall()

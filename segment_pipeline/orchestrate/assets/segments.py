@@ -150,7 +150,7 @@ def build_segment_assets(
                 ).items():
                     results[name].append(result)
             for name in names:
-                rebuild_history(warehouse, name)
+                rebuild_history(warehouse, name, since=min(days))
             audits = {
                 name: (
                     duplicate_members(warehouse, name, days),
