@@ -40,6 +40,7 @@ from segment_pipeline.definitions.conditions import (
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.visible import FOREVER
 from segment_pipeline.sql import col, lit, template
+from segment_pipeline.warehouse.schema import history_table
 
 #: Leaf 0 of every segment: the entity exists (its version is not a deletion).
 EXISTS = 0
@@ -56,6 +57,11 @@ def versions_table(entity: str, prefix: str = "") -> str:
 def timeline_table(segment: str, prefix: str = "") -> str:
     """The run's temp table holding a segment's timeline, for segments that reference it."""
     return f"{prefix}timeline__{segment}"
+
+
+def changed_table(segment: str, prefix: str = "") -> str:
+    """The run's temp table of the entities whose membership may change from `since` on."""
+    return f"{prefix}changed__{segment}"
 
 
 def hits_table(prefix: str = "") -> str:
@@ -171,9 +177,11 @@ class TimelineCompiler:
     """Builds the SQL of one segment's timeline, members and leaf values at `as_of`.
 
     With `since`, the timeline holds only the points from `since` to `as_of` (values at
-    `since` carried in exactly from what came before): the daily run reads window-sized
-    slices of history instead of all of it, and takes earlier join times from the previous
-    snapshot (see `members`). `prefix` names the set of run tables it reads and writes.
+    `since` carried in exactly from what came before), and only for the entities that have
+    a change point in that span (`changed`, kept in `changed_table`): the daily run reads
+    window-sized slices of history for the entities that moved, and takes everything else
+    from the previous snapshot's state (see `members`). `prefix` names the set of run
+    tables it reads and writes.
     """
 
     def __init__(
@@ -192,12 +200,120 @@ class TimelineCompiler:
         self.columns = [LeafColumns(index) for index in range(len(self.leaves) + 1)]
 
     def _versions(self, entity: str, alias: str) -> exp.Expression:
-        """Versions of an entity; from `since` on, only those still valid at `since` or later."""
+        """Versions of an entity; from `since` on, only those still valid at `since` or later,
+        and of the segment's own entity only those of changed entities."""
         table = exp.to_table(versions_table(entity, self.prefix))
         if self.since is None:
             return exp.alias_(table, alias)
         current = exp.select("*").from_(table).where(col("valid_to") > lit(self.since))
+        if entity == self.segment.entity:
+            current = current.where(self._is_changed(col("entity_id")))
         return exp.alias_(current.subquery(), alias)
+
+    def _is_changed(self, entity_id: exp.Expression) -> exp.Expression:
+        changed = exp.select("entity_id").from_(changed_table(self.segment.name, self.prefix))
+        return entity_id.isin(query=changed)
+
+    # -- entities with a change point from `since` on --------------------------------------
+
+    def changed(self, entities: dict[str, str]) -> exp.Select:
+        """The entities with a change point in [`since`, `as_of`] (restricted mode only).
+
+        Membership only changes at change points, so any other entity is a member at
+        `as_of` exactly when it was one in the previous state, with the same join time.
+        A change point is one of the entity's versions, an event entering or leaving a
+        leaf's window, a version of its company (contact segments' `company` leaves) or a
+        change point of a referenced segment (through the contact's company for a company
+        segment).
+        """
+        assert self.since is not None
+        since = lit(self.since)
+        entity = self.segment.entity
+        own = versions_table(entity, self.prefix)
+        parts: list[exp.Select] = [
+            exp.select("entity_id").from_(own).where(col("valid_from") >= since)
+        ]
+        for _, node in self.leaves:
+            if isinstance(node, CompanyAttribute):
+                moved = (
+                    exp.select("entity_id")
+                    .from_(versions_table("company", self.prefix))
+                    .where(col("valid_from") >= since.copy())
+                )
+                parts.append(self._contacts_of(moved))
+            elif isinstance(node, InSegment):
+                ref_changed = exp.select("entity_id").from_(
+                    changed_table(node.segment, self.prefix)
+                )
+                same = entities[node.segment] == entity
+                parts.append(ref_changed if same else self._contacts_of(ref_changed))
+            elif isinstance(node, EventCondition):
+                parts.append(self._event_changes(node))
+        if entity == "company" and any(isinstance(node, EventCondition) for _, node in self.leaves):
+            parts.append(self._reattributed())
+        changed = parts[0]
+        for part in parts[1:]:
+            changed = exp.union(changed, part, distinct=True)
+        return changed
+
+    def _contacts_of(self, companies: exp.Select) -> exp.Select:
+        """Contacts whose company, in a version valid from `since` on, is one of these."""
+        return (
+            exp.select("entity_id")
+            .from_(versions_table("contact", self.prefix))
+            .where(col("valid_to") > lit(self.since))
+            .where(col("company_id").isin(query=companies))
+        )
+
+    def _reattributed(self) -> exp.Select:
+        """Companies that may have gained or lost a contact's events from `since` on.
+
+        A contact row stamped from `since` on (new, or replacing one with the same stamp)
+        moves the contact's later events to another company, or to none: the companies
+        before (the version it ends, the row it replaces) and after all count as changed.
+        """
+        since, as_of = lit(self.since), lit(self.as_of)
+        rows = (
+            exp.select("contact_id", "company_id")
+            .from_(history_table("contact"))
+            .where(col("landed_on") <= lit((self.as_of - timedelta(days=1)).date()))
+            .where(col("updated_at") >= since)
+            .where(col("updated_at") < as_of.copy())
+        )
+        moved = exp.select("contact_id").from_(exp.alias_(rows.subquery(), "moved"))
+        ended = (
+            exp.select("company_id")
+            .from_(versions_table("contact", self.prefix))
+            .where(col("valid_to") >= since.copy())
+            .where(col("entity_id").isin(query=moved))
+        )
+        stamped = exp.select("company_id").from_(exp.alias_(rows.subquery(), "stamped"))
+        companies = exp.union(stamped, ended, distinct=True)
+        return (
+            exp.select(exp.alias_(col("company_id"), "entity_id"))
+            .from_(exp.alias_(companies.subquery(), "companies"))
+            .where(col("company_id").is_(exp.null()).not_())
+        )
+
+    def _event_changes(self, node: EventCondition) -> exp.Select:
+        """Owners of the leaf's events entering (or leaving) its window from `since` on."""
+        owner = "contact_id" if self.segment.entity == "contact" else "company_id"
+        occurred_at = col("occurred_at")
+        moves = occurred_at >= lit(self.since)
+        if node.within.last_days is not None:
+            ages = occurred_at.copy() + exp.Interval(
+                this=lit(str(node.within.last_days)), unit=exp.var("DAY")
+            )
+            moves = exp.or_(moves, ages <= lit(self.as_of))
+        hits = (
+            exp.select(exp.alias_(col(owner), "entity_id"))
+            .from_(hits_table(self.prefix))
+            .where(col(hit_column(node)))
+            .where(col(owner).is_(exp.null()).not_())
+        )
+        for condition in read_range(node.within, self.since):
+            hits = hits.where(condition)
+        return hits.where(moves)
 
     # -- leaf change rows ---------------------------------------------------------------
 
@@ -309,9 +425,11 @@ class TimelineCompiler:
     def _segment_rows(self, leaf: LeafColumns, node: InSegment, ref_entity: str) -> exp.Select:
         timeline = exp.to_table(timeline_table(node.segment, self.prefix))
         if ref_entity == self.segment.entity:
-            return self._row(
-                leaf, timeline, col("entity_id"), col("t"), col("m_at"), col("m_after")
-            )
+            source: exp.Expression = timeline
+            if self.since is not None:
+                rows = exp.select("*").from_(timeline).where(self._is_changed(col("entity_id")))
+                source = exp.alias_(rows.subquery(), "referenced")
+            return self._row(leaf, source, col("entity_id"), col("t"), col("m_at"), col("m_after"))
         company_rows = exp.select(
             exp.alias_(col("entity_id"), "company_id"),
             "t",
@@ -337,6 +455,8 @@ class TimelineCompiler:
         window = node.within
         for condition in read_range(window, self.since):
             hits = hits.where(condition)
+        if self.since is not None:
+            hits = hits.where(self._is_changed(col(owner)))
         steps = exp.select(
             "entity_id",
             exp.alias_(col("occurred_at"), "t"),
@@ -479,11 +599,11 @@ class TimelineCompiler:
         return timeline if self.since is None else timeline.where(col("t") >= lit(self.since))
 
     def _points(self, t: datetime) -> exp.Select:
-        """A grid point at `t` for every entity: each leaf's value there is carried in."""
+        """A grid point at `t` for every (changed) entity: each leaf's value is carried in."""
         entities = (
             exp.select("entity_id")
             .distinct()
-            .from_(versions_table(self.segment.entity, self.prefix))
+            .from_(self._versions(self.segment.entity, "versions"))
             .subquery()
         )
         return self._row(
@@ -566,7 +686,7 @@ class TimelineCompiler:
             "coalesce(m.last_break, case when p.joined_at <= :since then p.joined_at end)",
             since=lit(self.since),
         )
-        return (
+        moved = (
             exp.select(col("entity_id", "m"), exp.alias_(kept, "joined_at"))
             .from_(exp.alias_(members.subquery(), "m"))
             .join(
@@ -575,3 +695,23 @@ class TimelineCompiler:
                 join_type="left",
             )
         )
+        return exp.union(moved, self.unchanged(previous), distinct=False)
+
+    def unchanged(self, previous: exp.Expression) -> exp.Select:
+        """The previous state's members without a change point: members still, same join
+        time (restricted mode only)."""
+        return (
+            exp.select("entity_id", "joined_at")
+            .from_(previous.copy())
+            .where(exp.not_(self._is_changed(col("entity_id"))))
+        )
+
+    def carried(self, previous: exp.Expression) -> exp.Select:
+        """Timeline rows for the unchanged members: true from `since` on, so that segments
+        referencing this one see them (an unchanged non-member has no rows: false)."""
+        return exp.select(
+            "entity_id",
+            exp.alias_(lit(self.since), "t"),
+            exp.alias_(exp.true(), "m_at"),
+            exp.alias_(exp.true(), "m_after"),
+        ).from_(exp.alias_(self.unchanged(previous).subquery(), "unchanged"))

@@ -25,6 +25,7 @@ from sqlglot import exp
 from segment_pipeline.compile.timeline import (
     EventRead,
     TimelineCompiler,
+    changed_table,
     event_hits,
     hits_table,
     timeline_table,
@@ -181,15 +182,52 @@ class MembershipRun:
         compiler = TimelineCompiler(segment, self.as_of, since=self.since if incremental else None)
         self.compilers[segment.name] = compiler
         timeline = timeline_table(segment.name)
+        previous = None
+        if incremental:
+            for reference in segment.references:
+                self._ensure_changed(reference)
+            previous = self._previous_state(segment)
+            _create_temp(
+                self.warehouse, changed_table(segment.name), compiler.changed(self.entities)
+            )
         _create_temp(self.warehouse, timeline, compiler.timeline(self.entities))
-        previous = self._previous_state(segment) if incremental else None
         _create_temp(
             self.warehouse, members_table(segment.name), compiler.members(timeline, previous)
         )
-        if incremental:
+        if previous is not None:
+            self.warehouse.execute(
+                exp.insert(
+                    compiler.carried(previous),
+                    timeline,
+                    columns=["entity_id", "t", "m_at", "m_after"],
+                )
+            )
             self._date_the_rest(segment)
         if self.writable:
             self._keep_state(segment)
+
+    def _ensure_changed(self, name: str) -> None:
+        """The changed entities of a reference evaluated on all its history: those whose
+        membership changes from `since` on (what an incremental dependent needs)."""
+        if name in self.incremental:
+            return
+        previous_after = template("lag(m_after) over (partition by entity_id order by t)")
+        points = exp.select(
+            "entity_id", "t", "m_at", "m_after", exp.alias_(previous_after, "before")
+        ).from_(timeline_table(name))
+        moves = template(
+            "t >= :since "
+            "and (m_at <> coalesce(before, false) or m_after <> coalesce(before, false))",
+            since=lit(self.since),
+        )
+        _create_temp(
+            self.warehouse,
+            changed_table(name),
+            exp.select("entity_id")
+            .distinct()
+            .from_(exp.alias_(points.subquery(), "points"))
+            .where(moves),
+        )
 
     def members(self, segment: Segment) -> pd.DataFrame:
         """Members of an evaluated segment at `as_of` with their join times."""
@@ -200,12 +238,29 @@ class MembershipRun:
         return frame[MEMBER_COLUMNS]
 
     def leaf_values(self, segment: Segment, entity_ids: list[str]) -> pd.DataFrame:
-        """Each leaf's value (and event counts) at `as_of` for some entities, by entity_id."""
+        """Each leaf's value (and event counts) at `as_of` for some entities, by entity_id.
+
+        An incremental timeline has no rows for entities without a change point; those
+        asked for (removed since an older snapshot) are evaluated on their whole history.
+        """
+        wanted = pd.DataFrame({"entity_id": pd.Series(entity_ids, dtype="str")})
+        with self.warehouse.registered("wanted_entities", wanted) as ids:
+            asked = exp.select("entity_id").from_(ids)
+            values = self._values_at_as_of(timeline_table(segment.name), asked)
+            missing = set(entity_ids) - set(values.index)
+            if missing:
+                absent = asked.where(col("entity_id").isin(*map(lit, sorted(missing))))
+                self._whole_history(segment, absent)
+                whole = self._values_at_as_of(timeline_table(segment.name, WHOLE_HISTORY), absent)
+                values = pd.concat([values, whole])
+        return values
+
+    def _values_at_as_of(self, timeline: str, ids: exp.Select) -> pd.DataFrame:
         query = (
             exp.select("*")
-            .from_(timeline_table(segment.name))
-            .where(exp.column("t").eq(lit(self.as_of)))
-            .where(exp.column("entity_id").isin(*(lit(entity) for entity in entity_ids)))
+            .from_(timeline)
+            .where(col("t").eq(lit(self.as_of)))
+            .where(col("entity_id").isin(query=ids.copy()))
         )
         return self.warehouse.query(query).set_index("entity_id")
 
@@ -258,23 +313,39 @@ class MembershipRun:
         count = exp.select(exp.func("count", exp.Star())).from_(undated.subquery())
         if not self.warehouse.scalar(count):
             return
+        self._whole_history(segment, undated)
+        compiler = TimelineCompiler(segment, self.as_of, prefix=WHOLE_HISTORY)
+        whole = compiler.members(timeline_table(segment.name, WHOLE_HISTORY))
+        self.warehouse.execute(
+            template(
+                "update :members as m set joined_at = w.joined_at from :whole "
+                "where m.entity_id = w.entity_id and m.joined_at is null",
+                members=exp.to_table(members),
+                whole=whole.subquery("w"),
+            )
+        )
+
+    def _whole_history(self, segment: Segment, ids: exp.Select) -> None:
+        """The segment's timeline (`WHOLE_HISTORY` tables) on all history, for a few of its
+        entities: their own data, their companies' and the segments it references."""
+        ids = exp.select("entity_id").from_(exp.alias_(ids.subquery(), "ids"))
         if segment.entity == "contact":
-            contacts = undated
+            contacts = ids
             companies = (
                 exp.select("company_id")
                 .from_(versions_table("contact"))
-                .where(col("entity_id").isin(query=undated.copy()))
+                .where(col("entity_id").isin(query=ids.copy()))
             )
         else:
-            contacts = exp.select("entity_id").from_(members).where(exp.false())
-            companies = undated
-        for entity, ids in (("contact", contacts), ("company", companies)):
+            contacts = ids.where(exp.false())
+            companies = ids
+        for entity, entity_ids in (("contact", contacts), ("company", companies)):
             _create_temp(
                 self.warehouse,
                 versions_table(entity, WHOLE_HISTORY),
                 exp.select("*")
                 .from_(versions_table(entity))
-                .where(col("entity_id").isin(query=ids.copy())),
+                .where(col("entity_id").isin(query=entity_ids.copy())),
             )
         # The events that may be theirs, before the costly company lookup, then exactly.
         former_contacts = (
@@ -305,16 +376,6 @@ class MembershipRun:
                     self.entities
                 ),
             )
-        compiler = TimelineCompiler(segment, self.as_of, prefix=WHOLE_HISTORY)
-        whole = compiler.members(timeline_table(segment.name, WHOLE_HISTORY))
-        self.warehouse.execute(
-            template(
-                "update :members as m set joined_at = w.joined_at from :whole "
-                "where m.entity_id = w.entity_id and m.joined_at is null",
-                members=exp.to_table(members),
-                whole=whole.subquery("w"),
-            )
-        )
 
 
 def evaluate_members(

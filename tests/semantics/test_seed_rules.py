@@ -315,6 +315,23 @@ CASES = [
             ),
         ),
     ),
+    # A late contact row moves the contact's later events to another company: the day after
+    # (evaluated from the previous day's state), the old company loses the event.
+    Case(
+        "late_contact_move_takes_events_away",
+        History(
+            (company("co1", at(-1, 12), landed=0), company("co2", at(-1, 12), landed=0)),
+            (
+                contact("ct1", at(-1, 12), landed=0, company_id="co1"),
+                contact("ct1", at(1, 12), landed=2, company_id="co2"),
+            ),
+            (event("e1", "viewed", at(1, 15)),),
+        ),
+        (
+            Step((on_event("viewed"),), day(1), {("s0", "co1"): at(1, 15)}),
+            Step((on_event("viewed"),), day(2), {("s0", "co2"): at(1, 15)}),
+        ),
+    ),
     # A repeated event_id is the same event: the first landed copy wins.
     Case(
         "first_landed_copy_wins",
