@@ -72,15 +72,15 @@ def _changes(segment: Segment, snapshot_date: date, previous: date | None) -> ex
 
 def _latest_versions(run: MembershipRun, entity: str, entity_ids: list[str]) -> pd.DataFrame:
     """The current (as-of) version of some entities, by entity_id."""
-    if not entity_ids:
-        return pd.DataFrame(columns=["is_present"]).rename_axis("entity_id")
-    query = (
-        exp.select("*")
-        .from_(versions_table(entity))
-        .where(col("valid_to").eq(lit(FOREVER)))
-        .where(col("entity_id").isin(*(lit(entity_id) for entity_id in entity_ids)))
-    )
-    return run.warehouse.query(query).set_index("entity_id")
+    wanted = pd.DataFrame({"entity_id": pd.Series(entity_ids, dtype="str")})
+    with run.warehouse.registered("wanted_versions", wanted) as ids:
+        query = (
+            exp.select("*")
+            .from_(versions_table(entity))
+            .where(col("valid_to").eq(lit(FOREVER)))
+            .where(col("entity_id").isin(query=exp.select("entity_id").from_(ids)))
+        )
+        return run.warehouse.query(query).set_index("entity_id")
 
 
 def removal_reasons(run: MembershipRun, segment: Segment, removed: pd.DataFrame) -> pd.DataFrame:
@@ -111,14 +111,17 @@ def _details(
         company_ids = versions["company_id"].dropna().unique().tolist()
         companies = _latest_versions(run, "company", company_ids)
     explainer = Explainer(segment.where)
+    values_of = values.to_dict("index")
+    versions_of = versions.to_dict("index")
+    companies_of = companies.to_dict("index")
     details = []
     for entity_id in ids:
-        attributes = versions.loc[entity_id].to_dict() if entity_id in versions.index else {}
-        company = None
+        attributes = versions_of.get(entity_id, {})
         company_id = attributes.get("company_id") if segment.entity == "contact" else None
-        if company_id in companies.index and companies.loc[company_id, "is_present"]:
-            company = companies.loc[company_id].to_dict()
-        details.append(explainer.explain(values.loc[entity_id].to_dict(), attributes, company))
+        company = companies_of.get(company_id)
+        if company is not None and not company["is_present"]:
+            company = None
+        details.append(explainer.explain(values_of[entity_id], attributes, company))
     return details
 
 

@@ -245,22 +245,21 @@ class MembershipRun:
         """
         wanted = pd.DataFrame({"entity_id": pd.Series(entity_ids, dtype="str")})
         with self.warehouse.registered("wanted_entities", wanted) as ids:
-            asked = exp.select("entity_id").from_(ids)
-            values = self._values_at_as_of(timeline_table(segment.name), asked)
-            missing = set(entity_ids) - set(values.index)
-            if missing:
-                absent = asked.where(col("entity_id").isin(*map(lit, sorted(missing))))
-                self._whole_history(segment, absent)
-                whole = self._values_at_as_of(timeline_table(segment.name, WHOLE_HISTORY), absent)
-                values = pd.concat([values, whole])
-        return values
+            values = self._values_at_as_of(timeline_table(segment.name), ids)
+        missing = wanted[~wanted["entity_id"].isin(values.index)]
+        if missing.empty:
+            return values
+        with self.warehouse.registered("absent_entities", missing) as ids:
+            self._whole_history(segment, exp.select("entity_id").from_(ids))
+            whole = self._values_at_as_of(timeline_table(segment.name, WHOLE_HISTORY), ids)
+        return pd.concat([values, whole])
 
-    def _values_at_as_of(self, timeline: str, ids: exp.Select) -> pd.DataFrame:
+    def _values_at_as_of(self, timeline: str, ids: exp.Table) -> pd.DataFrame:
         query = (
             exp.select("*")
             .from_(timeline)
             .where(col("t").eq(lit(self.as_of)))
-            .where(col("entity_id").isin(query=ids.copy()))
+            .where(col("entity_id").isin(query=exp.select("entity_id").from_(ids)))
         )
         return self.warehouse.query(query).set_index("entity_id")
 
