@@ -172,9 +172,12 @@ class MembershipRun:
                 incremental.difference_update(segment.references)
         self.incremental = incremental
         if incremental:
-            since = self.warehouse.scalar(first_change(self.snapshot_date))
-            assert isinstance(since, datetime)
-            self.since = since
+            first = self.warehouse.scalar(first_change(self.snapshot_date))
+            assert isinstance(first, datetime)
+            # One microsecond earlier (the data's resolution): nothing changes in between,
+            # and the timeline then sees the value just before the first change, so a
+            # member that joined exactly then is dated from the timeline, not re-evaluated.
+            self.since = first - timedelta(microseconds=1)
 
     def evaluate(self, segment: Segment) -> None:
         """Materialise the segment's timeline and members (references must come first)."""
