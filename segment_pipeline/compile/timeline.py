@@ -38,9 +38,8 @@ from segment_pipeline.definitions.conditions import (
     iter_leaves,
 )
 from segment_pipeline.definitions.segments import Segment
-from segment_pipeline.evaluate.visible import FOREVER
+from segment_pipeline.evaluate.visible import FOREVER, landed_rows_since
 from segment_pipeline.sql import col, lit, template
-from segment_pipeline.warehouse.schema import history_table
 
 #: Leaf 0 of every segment: the entity exists (its version is not a deletion).
 EXISTS = 0
@@ -272,19 +271,14 @@ class TimelineCompiler:
         moves the contact's later events to another company, or to none: the companies
         before (the version it ends, the row it replaces) and after all count as changed.
         """
-        since, as_of = lit(self.since), lit(self.as_of)
-        rows = (
-            exp.select("contact_id", "company_id")
-            .from_(history_table("contact"))
-            .where(col("landed_on") <= lit((self.as_of - timedelta(days=1)).date()))
-            .where(col("updated_at") >= since)
-            .where(col("updated_at") < as_of.copy())
-        )
+        assert self.since is not None
+        snapshot_date = (self.as_of - timedelta(days=1)).date()
+        rows = landed_rows_since("contact", snapshot_date, self.since)
         moved = exp.select("contact_id").from_(exp.alias_(rows.subquery(), "moved"))
         ended = (
             exp.select("company_id")
             .from_(versions_table("contact", self.prefix))
-            .where(col("valid_to") >= since.copy())
+            .where(col("valid_to") >= lit(self.since))
             .where(col("entity_id").isin(query=moved))
         )
         stamped = exp.select("company_id").from_(exp.alias_(rows.subquery(), "stamped"))

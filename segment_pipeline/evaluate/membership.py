@@ -9,7 +9,8 @@ times as the segment's *state* for D; the next day reuses it when the definition
 is the same and no landing date up to D has been ingested since. Nothing before
 `first_change(D + 1)` (usually midnight of D + 1, earlier when late rows landed) can have
 changed, so the timeline is computed from that instant on, over window-sized slices of
-history, and a member whose stretch began before it keeps the state's join time. The rare
+history, for the entities with a change point from then on only: everyone else keeps the
+state's membership, and a member whose stretch began before it the state's join time. The rare
 member the state cannot date (a late row that closed a gap the previous day saw) is
 evaluated on its whole history, alone.
 """
@@ -113,7 +114,6 @@ class MembershipRun:
         self.snapshot_date = snapshot_date
         self.as_of = as_of(snapshot_date)
         self.entities = {name: segment.entity for name, segment in project.segments.items()}
-        self.compilers: dict[str, TimelineCompiler] = {}
         self.writable = _is_writable(warehouse)
         #: Segments evaluated from `since` on, starting from the previous day's state.
         self.incremental: set[str] = set()
@@ -183,7 +183,6 @@ class MembershipRun:
         """Materialise the segment's timeline and members (references must come first)."""
         incremental = segment.name in self.incremental
         compiler = TimelineCompiler(segment, self.as_of, since=self.since if incremental else None)
-        self.compilers[segment.name] = compiler
         timeline = timeline_table(segment.name)
         previous = None
         if incremental:

@@ -109,6 +109,18 @@ def visible_events(
     )
 
 
+def landed_rows_since(entity: EntityType, snapshot_date: date, since: datetime) -> exp.Select:
+    """Every row of an entity D sees stamped from `since` on, including a row that a later
+    landing with the same `updated_at` replaced: what changed, or was undone, from then on."""
+    return (
+        exp.select("*")
+        .from_(history_table(entity))
+        .where(col("landed_on") <= lit(snapshot_date))
+        .where(col("updated_at") >= lit(since))
+        .where(col("updated_at") < lit(as_of(snapshot_date)))
+    )
+
+
 def first_change(snapshot_date: date) -> exp.Select:
     """The earliest instant at which the data D sees differs from what D - 1 saw.
 

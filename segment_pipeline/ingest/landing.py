@@ -14,6 +14,7 @@ from segment_pipeline.ingest.coerce import EVENTS_SPEC, SourceSpec, crm_spec, ty
 from segment_pipeline.ingest.readers import STAGERS, stage_file
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
+from segment_pipeline.warehouse.schema import create_table
 
 QUARANTINE_COLUMNS = ("landed_on", "source", "file", "line", "reason", "raw")
 #: One row per ingestion of a landing date, numbered in the order ingestions happened. What
@@ -172,12 +173,7 @@ def _replace_landing_date(
 
 def _record_revision(warehouse: Warehouse, landed_on: date) -> None:
     """Append this ingestion to `landing_revisions` with the next revision number."""
-    warehouse.execute(
-        template(
-            "create table if not exists :t (landed_on date, revision bigint)",
-            t=exp.to_table(REVISIONS_TABLE),
-        )
-    )
+    warehouse.execute(create_table(REVISIONS_TABLE, {"landed_on": "DATE", "revision": "BIGINT"}))
     warehouse.execute(
         template(
             "insert into :t select :day, coalesce(max(revision), 0) + 1 from :t",
