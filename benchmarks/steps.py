@@ -166,7 +166,8 @@ def ingest_day(config: StepConfig) -> dict[str, object]:
 
 
 def _materialize(config: StepConfig, project_dir: Path, names: list[str] | None) -> dict:
-    """Snapshot, delta and history of segments for the measured day, as the asset does."""
+    """Snapshot, delta and history of segments for the measured day, as the asset does
+    (history rebuilt for the entities with a delta on that day)."""
     from segment_pipeline.definitions.project import load_project
     from segment_pipeline.evaluate.daily import materialize_day
     from segment_pipeline.evaluate.history import rebuild_history
@@ -176,7 +177,7 @@ def _materialize(config: StepConfig, project_dir: Path, names: list[str] | None)
     with _warehouse(config) as warehouse:
         results = materialize_day(warehouse, project, config.day, selected)
         for name in selected:
-            rebuild_history(warehouse, name)
+            rebuild_history(warehouse, name, since=config.day)
     return {
         "segments": len(selected),
         "members": sum(result.snapshot.members for result in results.values()),

@@ -38,7 +38,7 @@ from segment_pipeline.definitions.conditions import (
     iter_leaves,
 )
 from segment_pipeline.definitions.segments import Segment
-from segment_pipeline.evaluate.visible import FOREVER, landed_rows_since
+from segment_pipeline.evaluate.visible import FOREVER, landed_rows_since, with_companies
 from segment_pipeline.sql import col, lit, template
 
 #: Leaf 0 of every segment: the entity exists (its version is not a deletion).
@@ -63,6 +63,11 @@ def changed_table(segment: str, prefix: str = "") -> str:
     return f"{prefix}changed__{segment}"
 
 
+def moved_table(segment: str, prefix: str = "") -> str:
+    """The run's temp table of the entities whose membership changes from `since` on."""
+    return f"{prefix}moved__{segment}"
+
+
 def hits_table(prefix: str = "") -> str:
     """The run's temp table of visible events flagged by `event_hits`."""
     return f"{prefix}event_hits"
@@ -78,15 +83,19 @@ def hit_column(leaf: EventCondition) -> str:
     return "hit_" + hashlib.sha256(f"{leaf.event}\n{where}".encode()).hexdigest()[:12]
 
 
-def event_hits(leaves: list[EventCondition], events: exp.Select) -> exp.Select:
+def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str) -> exp.Query:
     """One pass over the visible events: a boolean column per distinct event filter.
 
+    `events` are visible events before attribution (`visible_event_rows`). Only the events
+    some read needs (its filter, in its time range) are kept, and only those a company
+    segment reads are attributed to a company (`with_companies`), the costly part.
     A filter's `where` is evaluated only on events of its name (a CASE, not an AND that
-    the engine may evaluate in full): reading JSON properties is the costly part, and most
+    the engine may evaluate in full): reading JSON properties is costly too, and most
     events belong to other names.
     """
     flags: dict[str, exp.Expression] = {}
-    for leaf in leaves:
+    for read in reads:
+        leaf = read.leaf
         matches: exp.Expression = exp.true()
         if leaf.where is not None:
             matches = exp.func("coalesce", compile_predicate(leaf.where), exp.false())
@@ -94,17 +103,21 @@ def event_hits(leaves: list[EventCondition], events: exp.Select) -> exp.Select:
             ifs=[exp.If(this=col("event_name").eq(lit(leaf.event)), true=matches)],
             default=exp.false(),
         )
-    names = sorted({leaf.event for leaf in leaves})
-    return (
-        exp.select(
-            "contact_id",
-            "company_id",
-            "occurred_at",
-            *(exp.alias_(flag, name) for name, flag in flags.items()),
-        )
-        .from_(exp.alias_(events.subquery(), "visible_events"))
-        .where(col("event_name").isin(*(lit(name) for name in names)) if names else exp.false())
+    columns = ["contact_id", "company_id", "event_name", "occurred_at"]
+    flagged = exp.select(
+        *columns, *(exp.alias_(flag, name, copy=False) for name, flag in flags.items())
+    ).from_(events.where(events_read(reads)).subquery("visible_events", copy=False))
+    needed: dict[str, exp.Expression] = {}
+    for read in reads:
+        term = exp.and_(col(hit_column(read.leaf)), *read_range(read.leaf.within, read.since))
+        needed[term.sql()] = term
+    kept = (
+        exp.select("*")
+        .from_(flagged.subquery("flagged", copy=False))
+        .where(exp.or_(*needed.values()) if needed else exp.false())
     )
+    company_reads = [read for read in reads if read.entity == "company"]
+    return with_companies(kept, [*columns, *flags], contact_versions, events_read(company_reads))
 
 
 def read_range(window: Window, since: datetime | None) -> list[exp.Expression]:
@@ -133,11 +146,26 @@ class EventRead:
     entity: str
     since: datetime | None = None
 
-    def condition(self) -> exp.Expression:
-        """The leaf's event name and time range, over the events' own columns."""
-        return exp.and_(
-            col("event_name").eq(lit(self.leaf.event)), *read_range(self.leaf.within, self.since)
-        )
+
+def events_read(reads: list[EventRead]) -> exp.Expression:
+    """The events any of the reads needs, over the events' own columns: one term per
+    event name, each with the distinct time ranges its reads need (none if one reads all).
+
+    Every event is tested against this, so it is kept as small as the reads allow.
+    """
+    ranges: dict[str, dict[str, exp.Expression]] = {}
+    for read in reads:
+        conditions = read_range(read.leaf.within, read.since)
+        term = exp.and_(*conditions) if conditions else exp.true()
+        ranges.setdefault(read.leaf.event, {})[term.sql()] = term
+    terms: list[exp.Expression] = []
+    for name, name_ranges in ranges.items():
+        is_name = col("event_name").eq(lit(name))
+        if "TRUE" in name_ranges:
+            terms.append(is_name)
+        else:
+            terms.append(exp.and_(is_name, exp.paren(exp.or_(*name_ranges.values()))))
+    return exp.or_(*terms) if terms else exp.false()
 
 
 def _count_holds(count: Count, n: exp.Expression) -> exp.Expression:
@@ -176,11 +204,13 @@ class TimelineCompiler:
     """Builds the SQL of one segment's timeline, members and leaf values at `as_of`.
 
     With `since`, the timeline holds only the points from `since` to `as_of` (values at
-    `since` carried in exactly from what came before), and only for the entities that have
-    a change point in that span (`changed`, kept in `changed_table`): the daily run reads
-    window-sized slices of history for the entities that moved, and takes everything else
-    from the previous snapshot's state (see `members`). `prefix` names the set of run
-    tables it reads and writes.
+    `since` carried in exactly from what came before), and only for the entities of `scope`
+    (a query of entity ids), which the caller picks among those with a change point in that
+    span (`changed`, kept in `changed_table`): the daily run reads window-sized slices of
+    history for the entities that moved, and takes everything else from the previous
+    snapshot's state (see `members`). Timelines of one segment with different `since` and
+    disjoint scopes can be stacked into one table. `prefix` names the set of run tables it
+    reads and writes.
     """
 
     def __init__(
@@ -189,11 +219,13 @@ class TimelineCompiler:
         as_of: datetime,
         *,
         since: datetime | None = None,
+        scope: exp.Select | None = None,
         prefix: str = "",
     ) -> None:
         self.segment = segment
         self.as_of = as_of
         self.since = since
+        self.scope = scope
         self.prefix = prefix
         self.leaves: list[tuple[str, Leaf]] = list(iter_leaves(segment.where))
         self.columns = [LeafColumns(index) for index in range(len(self.leaves) + 1)]
@@ -206,10 +238,16 @@ class TimelineCompiler:
             return exp.alias_(table, alias)
         current = exp.select("*").from_(table).where(col("valid_to") > lit(self.since))
         if entity == self.segment.entity:
-            current = current.where(self._is_changed(col("entity_id")))
+            current = current.where(self._in_scope(col("entity_id")))
         return exp.alias_(current.subquery(), alias)
 
+    def _in_scope(self, entity_id: exp.Expression) -> exp.Expression:
+        """Whether an entity is one this (restricted) timeline evaluates."""
+        assert self.scope is not None
+        return entity_id.isin(query=self.scope.copy())
+
     def _is_changed(self, entity_id: exp.Expression) -> exp.Expression:
+        """Whether an entity has a change point from `since` on (any timeline evaluates it)."""
         changed = exp.select("entity_id").from_(changed_table(self.segment.name, self.prefix))
         return entity_id.isin(query=changed)
 
@@ -222,8 +260,8 @@ class TimelineCompiler:
         `as_of` exactly when it was one in the previous state, with the same join time.
         A change point is one of the entity's versions, an event entering or leaving a
         leaf's window, a version of its company (contact segments' `company` leaves) or a
-        change point of a referenced segment (through the contact's company for a company
-        segment).
+        change of membership in a referenced segment (`moved`; through the contact's
+        company when the referenced segment is of companies).
         """
         assert self.since is not None
         since = lit(self.since)
@@ -241,19 +279,30 @@ class TimelineCompiler:
                 )
                 parts.append(self._contacts_of(moved))
             elif isinstance(node, InSegment):
-                ref_changed = exp.select("entity_id").from_(
-                    changed_table(node.segment, self.prefix)
-                )
+                ref_moved = exp.select("entity_id").from_(moved_table(node.segment, self.prefix))
                 same = entities[node.segment] == entity
-                parts.append(ref_changed if same else self._contacts_of(ref_changed))
+                parts.append(ref_moved if same else self._contacts_of(ref_moved))
             elif isinstance(node, EventCondition):
                 parts.append(self._event_changes(node))
         if entity == "company" and any(isinstance(node, EventCondition) for _, node in self.leaves):
             parts.append(self._reattributed())
         changed = parts[0]
         for part in parts[1:]:
-            changed = exp.union(changed, part, distinct=True)
+            changed = exp.union(changed, part, distinct=True, copy=False)
         return changed
+
+    @staticmethod
+    def moved(timeline: str) -> exp.Select:
+        """The entities whose membership is not constant over their (restricted) timeline:
+        the change points a segment that references this one gets from it. A change point
+        that leaves membership as it was changes nothing downstream."""
+        constant = template("bool_and(m_at = m_after) and bool_or(m_at) = bool_and(m_at)")
+        return (
+            exp.select("entity_id")
+            .from_(timeline)
+            .group_by("entity_id")
+            .having(exp.not_(exp.paren(constant)))
+        )
 
     def _contacts_of(self, companies: exp.Select) -> exp.Select:
         """Contacts whose company, in a version valid from `since` on, is one of these."""
@@ -274,18 +323,18 @@ class TimelineCompiler:
         assert self.since is not None
         snapshot_date = (self.as_of - timedelta(days=1)).date()
         rows = landed_rows_since("contact", snapshot_date, self.since)
-        moved = exp.select("contact_id").from_(exp.alias_(rows.subquery(), "moved"))
+        moved = exp.select("contact_id").from_(rows.subquery("moved", copy=False))
         ended = (
             exp.select("company_id")
             .from_(versions_table("contact", self.prefix))
             .where(col("valid_to") >= lit(self.since))
             .where(col("entity_id").isin(query=moved))
         )
-        stamped = exp.select("company_id").from_(exp.alias_(rows.subquery(), "stamped"))
-        companies = exp.union(stamped, ended, distinct=True)
+        stamped = exp.select("company_id").from_(rows.subquery("stamped"))
+        companies = exp.union(stamped, ended, distinct=True, copy=False)
         return (
             exp.select(exp.alias_(col("company_id"), "entity_id"))
-            .from_(exp.alias_(companies.subquery(), "companies"))
+            .from_(companies.subquery("companies", copy=False))
             .where(col("company_id").is_(exp.null()).not_())
         )
 
@@ -313,42 +362,58 @@ class TimelineCompiler:
 
     def _row(
         self,
-        leaf: LeafColumns,
         source: exp.Expression,
         entity_id: exp.Expression,
         t: exp.Expression,
-        at: exp.Expression,
-        after: exp.Expression,
-        counts: tuple[exp.Expression, exp.Expression] | None = None,
+        values: dict[int, tuple[exp.Expression, exp.Expression]],
+        counts: dict[int, tuple[exp.Expression, exp.Expression]] | None = None,
     ) -> exp.Select:
-        """A select yielding every grid column: this leaf's values, NULL for the others."""
+        """A select yielding every grid column: the given leaves' values (at, after) and
+        event counts by leaf index, NULL for the others."""
+        counts = counts or {}
         projections: list[exp.Expression] = [
             exp.alias_(entity_id, "entity_id"),
             exp.alias_(t, "t"),
         ]
-        for other in self.columns:
-            mine = other.index == leaf.index
-            projections.append(exp.alias_(at if mine else exp.null(), other.at))
-            projections.append(exp.alias_(after if mine else exp.null(), other.after))
-            if self._is_event(other.index):
-                count_at, count_after = counts if mine and counts else (exp.null(), exp.null())
-                projections.append(exp.alias_(count_at, other.count_at))
-                projections.append(exp.alias_(count_after, other.count_after))
+        for leaf in self.columns:
+            at, after = values.get(leaf.index, (exp.null(), exp.null()))
+            projections.append(exp.alias_(at, leaf.at))
+            projections.append(exp.alias_(after, leaf.after))
+            if self._is_event(leaf.index):
+                count_at, count_after = counts.get(leaf.index, (exp.null(), exp.null()))
+                projections.append(exp.alias_(count_at, leaf.count_at))
+                projections.append(exp.alias_(count_after, leaf.count_after))
         return exp.select(*projections).from_(source)
 
     def _is_event(self, index: int) -> bool:
         return index > 0 and isinstance(self.leaves[index - 1][1], EventCondition)
 
-    def _version_rows(self, leaf: LeafColumns, value: exp.Expression) -> exp.Select:
-        """A leaf that changes only with the entity's own versions (existence, attribute)."""
+    def _version_rows(self, entities: dict[str, str]) -> exp.Select:
+        """One row per version of the entity with the value of every leaf that changes with
+        it: existence, attributes, and false for leaves read through the contact's company
+        (a contact version starts without a company value until a company row gives one).
+        """
+        values = {EXISTS: (col("is_present"), col("is_present"))}
+        for index, (_, node) in enumerate(self.leaves, start=1):
+            value = self._version_value(node, entities)
+            if value is not None:
+                values[index] = (value, value.copy())
         return self._row(
-            leaf,
             self._versions(self.segment.entity, "versions"),
             col("entity_id"),
             col("valid_from"),
-            value,
-            value,
+            values,
         )
+
+    def _version_value(self, node: Leaf, entities: dict[str, str]) -> exp.Expression | None:
+        """A leaf's value at each version of the entity, if versions change it."""
+        if isinstance(node, Attribute):
+            return exp.func("coalesce", compile_predicate(node.predicate), exp.false())
+        if isinstance(node, CompanyAttribute) or (
+            isinstance(node, InSegment) and entities[node.segment] != self.segment.entity
+        ):
+            return exp.false()
+        return None
 
     def _through_company(self, leaf: LeafColumns, company_rows: exp.Select) -> exp.Select:
         """Map a company-level timeline onto contacts via the contact's company over time.
@@ -361,10 +426,10 @@ class TimelineCompiler:
         before = template("lag(v_after) over (partition by company_id order by t)")
         with_before = exp.select(
             "company_id", "t", "v_at", "v_after", exp.alias_(before, "v_before")
-        ).from_(exp.alias_(company_rows.subquery(), "company_rows"))
+        ).from_(company_rows.subquery("company_rows", copy=False))
         changes = (
             exp.select("company_id", "t", "v_at", "v_after")
-            .from_(exp.alias_(with_before.subquery(), "with_before"))
+            .from_(with_before.subquery("with_before", copy=False))
             .where(
                 template(
                     "v_before is null or v_at is distinct from v_before "
@@ -377,31 +442,25 @@ class TimelineCompiler:
             forever=lit(FOREVER),
         )
         intervals = exp.select("company_id", "t", "v_at", "v_after", exp.alias_(next_t, "t_next"))
-        intervals = intervals.from_(exp.alias_(changes.subquery(), "changes"))
+        intervals = intervals.from_(changes.subquery("changes", copy=False))
         joined = (
             exp.select("c.entity_id", "c.valid_from", "ci.t", "ci.v_at", "ci.v_after")
             .from_(self._versions("contact", "c"))
             .join(
-                exp.alias_(intervals.subquery(), "ci"),
+                intervals.subquery("ci", copy=False),
                 on=template(
                     "ci.company_id = c.company_id and ci.t < c.valid_to "
                     "and ci.t_next > c.valid_from"
                 ),
             )
         )
-        mapped = self._row(
-            leaf,
-            exp.alias_(joined.subquery(), "mapped"),
+        at = template("case when t >= valid_from then v_at else v_after end")
+        return self._row(
+            joined.subquery("mapped", copy=False),
             col("entity_id"),
             template("greatest(valid_from, t)"),
-            template("case when t >= valid_from then v_at else v_after end"),
-            col("v_after"),
+            {leaf.index: (at, col("v_after"))},
         )
-        return exp.union(mapped, self._version_rows(leaf, exp.false()), distinct=False)
-
-    def _attribute_rows(self, leaf: LeafColumns, node: Attribute) -> exp.Select:
-        value = exp.func("coalesce", compile_predicate(node.predicate), exp.false())
-        return self._version_rows(leaf, value)
 
     def _company_rows(self, leaf: LeafColumns, node: CompanyAttribute) -> exp.Select:
         value = exp.and_(
@@ -421,9 +480,10 @@ class TimelineCompiler:
         if ref_entity == self.segment.entity:
             source: exp.Expression = timeline
             if self.since is not None:
-                rows = exp.select("*").from_(timeline).where(self._is_changed(col("entity_id")))
-                source = exp.alias_(rows.subquery(), "referenced")
-            return self._row(leaf, source, col("entity_id"), col("t"), col("m_at"), col("m_after"))
+                rows = exp.select("*").from_(timeline).where(self._in_scope(col("entity_id")))
+                source = rows.subquery("referenced", copy=False)
+            values = {leaf.index: (col("m_at"), col("m_after"))}
+            return self._row(source, col("entity_id"), col("t"), values)
         company_rows = exp.select(
             exp.alias_(col("entity_id"), "company_id"),
             "t",
@@ -450,13 +510,13 @@ class TimelineCompiler:
         for condition in read_range(window, self.since):
             hits = hits.where(condition)
         if self.since is not None:
-            hits = hits.where(self._is_changed(col(owner)))
+            hits = hits.where(self._in_scope(col(owner)))
         steps = exp.select(
             "entity_id",
             exp.alias_(col("occurred_at"), "t"),
             exp.alias_(lit(1), "plus"),
             exp.alias_(lit(0), "minus"),
-        ).from_(exp.alias_(hits.subquery(), "hits"))
+        ).from_(hits.subquery("hits", copy=False))
         if window.last_days is not None:
             aged = col("occurred_at") + exp.Interval(
                 this=lit(str(window.last_days)), unit=exp.var("DAY")
@@ -468,10 +528,10 @@ class TimelineCompiler:
                     exp.alias_(lit(0), "plus"),
                     exp.alias_(lit(1), "minus"),
                 )
-                .from_(exp.alias_(hits.subquery(), "hits"))
+                .from_(hits.subquery("hits"))
                 .where(aged.copy() <= lit(self.as_of))
             )
-            steps = exp.union(steps, ageing, distinct=False)
+            steps = exp.union(steps, ageing, distinct=False, copy=False)
         if self.since is not None:
             instant = exp.Case(
                 ifs=[
@@ -483,7 +543,7 @@ class TimelineCompiler:
                 default=col("t"),
             )
             steps = exp.select("entity_id", exp.alias_(instant, "t"), "plus", "minus").from_(
-                exp.alias_(steps.subquery(), "early_steps")
+                steps.subquery("early_steps", copy=False)
             )
         per_instant = (
             exp.select(
@@ -492,29 +552,35 @@ class TimelineCompiler:
                 exp.alias_(exp.func("sum", col("plus")), "plus"),
                 exp.alias_(exp.func("sum", col("minus")), "minus"),
             )
-            .from_(exp.alias_(steps.subquery(), "steps"))
+            .from_(steps.subquery("steps", copy=False))
             .group_by("entity_id", "t")
         )
         running = template(
             "sum(plus - minus) over (partition by entity_id order by t rows unbounded preceding)"
         )
         counted = exp.select("entity_id", "t", exp.alias_(running, "n_after"), "minus").from_(
-            exp.alias_(per_instant.subquery(), "per_instant")
+            per_instant.subquery("per_instant", copy=False)
         )
         n_at = col("n_after") + col("minus")
         return self._row(
-            leaf,
-            exp.alias_(counted.subquery(), "counted"),
+            counted.subquery("counted", copy=False),
             col("entity_id"),
             col("t"),
-            _count_holds(node.count, n_at),
-            _count_holds(node.count, col("n_after")),
-            counts=(n_at.copy(), col("n_after")),
+            {
+                leaf.index: (
+                    _count_holds(node.count, n_at),
+                    _count_holds(node.count, col("n_after")),
+                )
+            },
+            counts={leaf.index: (n_at.copy(), col("n_after"))},
         )
 
-    def _leaf_rows(self, leaf: LeafColumns, node: Leaf, entities: dict[str, str]) -> exp.Select:
+    def _leaf_rows(
+        self, leaf: LeafColumns, node: Leaf, entities: dict[str, str]
+    ) -> exp.Select | None:
+        """The leaf's change rows beyond the entity's own versions (`_version_rows`)."""
         if isinstance(node, Attribute):
-            return self._attribute_rows(leaf, node)
+            return None
         if isinstance(node, CompanyAttribute):
             return self._company_rows(leaf, node)
         if isinstance(node, InSegment):
@@ -540,14 +606,14 @@ class TimelineCompiler:
         parts = [self._points(self.as_of)]
         if self.since is not None:
             parts.append(self._points(self.since))
-        parts.append(self._version_rows(self.columns[EXISTS], col("is_present")))
-        parts += [
-            self._leaf_rows(self.columns[index], node, entities)
-            for index, (_, node) in enumerate(self.leaves, start=1)
-        ]
+        parts.append(self._version_rows(entities))
+        for index, (_, node) in enumerate(self.leaves, start=1):
+            leaf_rows = self._leaf_rows(self.columns[index], node, entities)
+            if leaf_rows is not None:
+                parts.append(leaf_rows)
         rows = parts[0]
         for part in parts[1:]:
-            rows = exp.union(rows, part, distinct=False)
+            rows = exp.union(rows, part, distinct=False, copy=False)
         merged, filled = [], []
         window = "over (partition by entity_id order by t rows unbounded preceding)"
         for leaf in self.columns:
@@ -576,11 +642,11 @@ class TimelineCompiler:
                 ]
         points = (
             exp.select("entity_id", "t", *merged)
-            .from_(exp.alias_(rows.subquery(), "leaf_rows"))
+            .from_(rows.subquery("leaf_rows", copy=False))
             .group_by("entity_id", "t")
         )
         filled_points = exp.select("entity_id", "t", *filled).from_(
-            exp.alias_(points.subquery(), "points")
+            points.subquery("points", copy=False)
         )
         value_columns = [name for leaf in self.columns for name in self._names(leaf)]
         timeline = exp.select(
@@ -589,7 +655,7 @@ class TimelineCompiler:
             exp.alias_(self._membership("at"), "m_at"),
             exp.alias_(self._membership("after"), "m_after"),
             *value_columns,
-        ).from_(exp.alias_(filled_points.subquery(), "filled"))
+        ).from_(filled_points.subquery("filled", copy=False))
         return timeline if self.since is None else timeline.where(col("t") >= lit(self.since))
 
     def _points(self, t: datetime) -> exp.Select:
@@ -600,14 +666,7 @@ class TimelineCompiler:
             .from_(self._versions(self.segment.entity, "versions"))
             .subquery()
         )
-        return self._row(
-            LeafColumns(-1),
-            exp.alias_(entities, "entities"),
-            col("entity_id"),
-            lit(t),
-            exp.null(),
-            exp.null(),
-        )
+        return self._row(exp.alias_(entities, "entities"), col("entity_id"), lit(t), {})
 
     def _names(self, leaf: LeafColumns) -> list[str]:
         names = [leaf.at, leaf.after]
@@ -644,13 +703,14 @@ class TimelineCompiler:
 
         A break is a point where membership is false (the stretch starts right after it,
         and the infimum is the point itself) or a false open interval (the stretch starts
-        at the next point). No break at all means a member since its first version.
+        at the next point). No break at all means a member since its first point.
 
-        From `since` on, no break after `since` means the stretch began before it; the data
-        before `since` has not changed since the previous snapshot (`previous`: its members
-        and join times, same definition), so a member of it that joined at or before
-        `since` keeps that join time. Anyone else without a break gets a NULL join time:
-        the caller evaluates those entities on their whole history.
+        With `previous` (restricted mode), each entity's first point is where its timeline
+        starts, and no break after it means the stretch began earlier; the data before it
+        has not changed since the previous snapshot (`previous`: its members and join times,
+        same definition), so a member of it that joined at or before that point keeps that
+        join time. Anyone else without a break gets a NULL join time: the caller evaluates
+        those entities on their whole history.
         """
         next_point = template("lead(t) over (partition by entity_id order by t)")
         with_next = exp.select(
@@ -660,36 +720,34 @@ class TimelineCompiler:
             "greatest(max(case when not m_at then t end), "
             "max(case when not m_after then t_next end))"
         )
-        earliest = template("min(t)") if self.since is None else exp.null()
         members = (
             exp.select(
                 "entity_id",
                 exp.alias_(last_break, "last_break"),
-                exp.alias_(earliest, "earliest"),
+                exp.alias_(template("min(t)"), "earliest"),
             )
-            .from_(exp.alias_(with_next.subquery(), "with_next"))
+            .from_(with_next.subquery("with_next", copy=False))
             .group_by("entity_id")
             .having(template("bool_or(t = :as_of and m_at)", as_of=lit(self.as_of)))
         )
-        if self.since is None or previous is None:
+        if previous is None:
             joined_at = template("coalesce(m.last_break, m.earliest)")
             return exp.select(col("entity_id", "m"), exp.alias_(joined_at, "joined_at")).from_(
-                exp.alias_(members.subquery(), "m")
+                members.subquery("m", copy=False)
             )
         kept = template(
-            "coalesce(m.last_break, case when p.joined_at <= :since then p.joined_at end)",
-            since=lit(self.since),
+            "coalesce(m.last_break, case when p.joined_at <= m.earliest then p.joined_at end)"
         )
         moved = (
             exp.select(col("entity_id", "m"), exp.alias_(kept, "joined_at"))
-            .from_(exp.alias_(members.subquery(), "m"))
+            .from_(members.subquery("m", copy=False))
             .join(
                 exp.alias_(previous, "p"),
                 on=col("entity_id", "m").eq(col("entity_id", "p")),
                 join_type="left",
             )
         )
-        return exp.union(moved, self.unchanged(previous), distinct=False)
+        return exp.union(moved, self.unchanged(previous), distinct=False, copy=False)
 
     def unchanged(self, previous: exp.Expression) -> exp.Select:
         """The previous state's members without a change point: members still, same join

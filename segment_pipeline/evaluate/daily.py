@@ -6,9 +6,15 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
+from sqlglot import exp
+
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.evaluate.deltas import DeltaResult, write_deltas
-from segment_pipeline.evaluate.membership import MembershipRun, required_segments
+from segment_pipeline.evaluate.membership import (
+    MembershipRun,
+    members_table,
+    required_segments,
+)
 from segment_pipeline.evaluate.snapshot import SnapshotResult, write_snapshot
 from segment_pipeline.warehouse.engine import Warehouse
 
@@ -36,17 +42,20 @@ def materialize_day(
     run = MembershipRun(warehouse, project, snapshot_date)
     segments = required_segments(project, names)
     run.prepare(segments)
+    run.evaluate(segments)
     results: dict[str, SegmentDay] = {}
-    for segment in segments:
-        run.evaluate(segment)
-        if segment.name not in names:
-            continue
-        snapshot = write_snapshot(
-            warehouse,
-            segment,
-            snapshot_date,
-            run.members(segment),
-            refresh=segment.name in refresh,
-        )
-        results[segment.name] = SegmentDay(snapshot, write_deltas(run, segment, snapshot_date))
+    # The day's snapshots and deltas land together or not at all (one commit, too).
+    with warehouse.transaction():
+        for segment in segments:
+            if segment.name not in names:
+                continue
+            snapshot = write_snapshot(
+                warehouse,
+                segment,
+                snapshot_date,
+                exp.to_table(members_table(segment.name)),
+                refresh=segment.name in refresh,
+            )
+            delta = write_deltas(run, segment, snapshot_date)
+            results[segment.name] = SegmentDay(snapshot, delta)
     return results

@@ -14,12 +14,10 @@ from datetime import date
 import pandas as pd
 from sqlglot import exp
 
-from segment_pipeline.compile.timeline import versions_table
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.membership import MembershipRun
 from segment_pipeline.evaluate.reasons import Explainer
 from segment_pipeline.evaluate.snapshot import previous_run
-from segment_pipeline.evaluate.visible import FOREVER
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
 from segment_pipeline.warehouse.schema import OUTPUT_TABLES
@@ -76,8 +74,7 @@ def _latest_versions(run: MembershipRun, entity: str, entity_ids: list[str]) -> 
     with run.warehouse.registered("wanted_versions", wanted) as ids:
         query = (
             exp.select("*")
-            .from_(versions_table(entity))
-            .where(col("valid_to").eq(lit(FOREVER)))
+            .from_(run.current_versions(entity))
             .where(col("entity_id").isin(query=exp.select("entity_id").from_(ids)))
         )
         return run.warehouse.query(query).set_index("entity_id")

@@ -6,13 +6,13 @@ dependency order so `in_segment` can read the timelines of the segments it refer
 
 A daily run does not recompute all history. Each evaluation keeps its members and join
 times as the segment's *state* for D; the next day reuses it when the definition version
-is the same and no landing date up to D has been ingested since. Nothing before
-`first_change(D + 1)` (usually midnight of D + 1, earlier when late rows landed) can have
-changed, so the timeline is computed from that instant on, over window-sized slices of
-history, for the entities with a change point from then on only: everyone else keeps the
-state's membership, and a member whose stretch began before it the state's join time. The rare
-member the state cannot date (a late row that closed a gap the previous day saw) is
-evaluated on its whole history, alone.
+is the same and no landing date up to D has been ingested since. Nothing before midnight
+of D + 1 can have changed, so the timeline is computed from that instant on, over
+window-sized slices of history, for the entities with a change point from then on only:
+everyone else keeps the state's membership, and a member whose stretch began before it the
+state's join time. The entities late rows reach (`late.py`) start from the earliest late
+row instead. The rare member the state cannot date (a late row that closed a gap the
+previous day saw) is evaluated on its whole history, in one pass for all segments.
 """
 
 from __future__ import annotations
@@ -29,16 +29,19 @@ from segment_pipeline.compile.timeline import (
     changed_table,
     event_hits,
     hits_table,
+    moved_table,
     timeline_table,
     versions_table,
 )
 from segment_pipeline.definitions.conditions import EventCondition, iter_leaves
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.definitions.segments import Segment
+from segment_pipeline.evaluate.late import LateScopes, late_table
 from segment_pipeline.evaluate.visible import (
+    FOREVER,
     as_of,
     first_change,
-    visible_events,
+    visible_event_rows,
     visible_versions,
 )
 from segment_pipeline.ingest.landing import landing_revision
@@ -64,6 +67,23 @@ def _create_temp(warehouse: Warehouse, name: str, query: exp.Expression) -> None
     warehouse.execute(
         template("create or replace temp table :t as :q", t=exp.to_table(name), q=query)
     )
+
+
+def whole_ids_table(entity: str) -> str:
+    """The run's temp table of the entities of a type evaluated on their whole history."""
+    return f"{WHOLE_HISTORY}{entity}_ids"
+
+
+def _union_all(queries: list[exp.Select]) -> exp.Select:
+    """The rows of every query; none, with a VARCHAR `entity_id`, if there is no query."""
+    if not queries:
+        return exp.select(exp.alias_(exp.cast(exp.null(), "VARCHAR"), "entity_id")).where(
+            exp.false()
+        )
+    union = queries[0]
+    for query in queries[1:]:
+        union = exp.union(union, query, distinct=False, copy=False)
+    return union
 
 
 def members_table(segment: str) -> str:
@@ -114,10 +134,18 @@ class MembershipRun:
         self.snapshot_date = snapshot_date
         self.as_of = as_of(snapshot_date)
         self.entities = {name: segment.entity for name, segment in project.segments.items()}
+        self.referenced = {
+            name for segment in project.segments.values() for name in segment.references
+        }
         self.writable = _is_writable(warehouse)
         #: Segments evaluated from `since` on, starting from the previous day's state.
         self.incremental: set[str] = set()
+        #: Where incremental timelines start: just before `as_of(D - 1)`, and for the
+        #: entities late rows reach (each segment's `late_table`), just before the first
+        #: change.
         self.since: datetime | None = None
+        self.since_late: datetime | None = None
+        self._current_versions: set[str] = set()
 
     def prepare(self, segments: list[Segment]) -> None:
         """Stage what every segment reads: visible versions and the flagged events."""
@@ -129,20 +157,34 @@ class MembershipRun:
                 visible_versions(sources, entity, self.snapshot_date),
             )
         self._plan(segments)
+        if self.since_late is not None:
+            self._create_late_tables(segments)
         reads = _event_reads(segments, self._since_of)
-        company_reads = [read.condition() for read in reads if read.entity == "company"]
-        events = visible_events(
-            self.snapshot_date,
-            versions_table("contact"),
-            wanted=exp.or_(*(read.condition() for read in reads)) if reads else exp.false(),
-            attributed=exp.or_(*company_reads) if company_reads else exp.false(),
-        )
-        leaves = [read.leaf for read in reads]
-        _create_temp(self.warehouse, hits_table(), event_hits(leaves, events))
+        events = visible_event_rows(self.snapshot_date)
+        hits = event_hits(reads, events, versions_table("contact"))
+        _create_temp(self.warehouse, hits_table(), hits)
 
     def _since_of(self, segment: Segment) -> datetime | None:
-        """Where the segment's timeline starts: `since`, or None for all history."""
-        return self.since if segment.name in self.incremental else None
+        """Where the segment's earliest timeline starts, or None for all history."""
+        if segment.name not in self.incremental:
+            return None
+        return self.since_late or self.since
+
+    def _create_late_tables(self, segments: list[Segment]) -> None:
+        """Each incremental segment's late entities: those late rows reach (in dependency
+        order), then those its dependents' late entities read (in reverse)."""
+        assert self.since_late is not None
+        scopes = LateScopes(self.snapshot_date, self.since_late, versions_table("contact"))
+        incremental = [segment for segment in segments if segment.name in self.incremental]
+        for segment in incremental:
+            reached = scopes.reached(segment, self.entities)
+            _create_temp(self.warehouse, late_table(segment.name), reached)
+        for segment in reversed(incremental):
+            for dependent in incremental:
+                if segment.name in dependent.references:
+                    self.warehouse.execute(
+                        exp.insert(scopes.read_by(dependent, segment), late_table(segment.name))
+                    )
 
     def _plan(self, segments: list[Segment]) -> None:
         """Which segments can start from the previous day's state, and from when."""
@@ -166,70 +208,113 @@ class MembershipRun:
             for segment in segments
             if (segment.name, segment.version) in kept and not segment.models
         }
-        # A segment evaluated on all its history needs all the history of its references.
+        # A segment evaluated on all its history needs all the history of its references,
+        # and one evaluated from its state needs its references' changes from the state on.
         for segment in reversed(segments):
             if segment.name not in incremental:
                 incremental.difference_update(segment.references)
+        for segment in segments:
+            if not incremental.issuperset(segment.references):
+                incremental.discard(segment.name)
         self.incremental = incremental
         if incremental:
-            first = self.warehouse.scalar(first_change(self.snapshot_date))
-            assert isinstance(first, datetime)
             # One microsecond earlier (the data's resolution): nothing changes in between,
             # and the timeline then sees the value just before the first change, so a
             # member that joined exactly then is dated from the timeline, not re-evaluated.
-            self.since = first - timedelta(microseconds=1)
+            midnight = as_of(previous)
+            self.since = midnight - timedelta(microseconds=1)
+            first = self.warehouse.scalar(first_change(self.snapshot_date))
+            assert isinstance(first, datetime)
+            if first < midnight:
+                self.since_late = first - timedelta(microseconds=1)
 
-    def evaluate(self, segment: Segment) -> None:
-        """Materialise the segment's timeline and members (references must come first)."""
-        incremental = segment.name in self.incremental
-        compiler = TimelineCompiler(segment, self.as_of, since=self.since if incremental else None)
-        timeline = timeline_table(segment.name)
-        previous = None
-        if incremental:
-            for reference in segment.references:
-                self._ensure_changed(reference)
-            previous = self._previous_state(segment)
-            _create_temp(
-                self.warehouse, changed_table(segment.name), compiler.changed(self.entities)
-            )
-        _create_temp(self.warehouse, timeline, compiler.timeline(self.entities))
-        _create_temp(
-            self.warehouse, members_table(segment.name), compiler.members(timeline, previous)
-        )
-        if previous is not None:
-            self.warehouse.execute(
-                exp.insert(
-                    compiler.carried(previous),
-                    timeline,
-                    columns=["entity_id", "t", "m_at", "m_after"],
-                )
-            )
-            self._date_the_rest(segment)
+    def evaluate(self, segments: list[Segment]) -> None:
+        """Materialise the segments' timelines and members (in dependency order), then date
+        the members no state can, all in one pass, and keep the states."""
+        for segment in segments:
+            if segment.name in self.incremental:
+                self._evaluate_from_state(segment)
+            else:
+                compiler = TimelineCompiler(segment, self.as_of)
+                timeline = timeline_table(segment.name)
+                _create_temp(self.warehouse, timeline, compiler.timeline(self.entities))
+                members = compiler.members(timeline)
+                _create_temp(self.warehouse, members_table(segment.name), members)
+        self._date_the_rest([segment for segment in segments if segment.name in self.incremental])
         if self.writable:
-            self._keep_state(segment)
+            self._keep_states(segments)
 
-    def _ensure_changed(self, name: str) -> None:
-        """The changed entities of a reference evaluated on all its history: those whose
-        membership changes from `since` on (what an incremental dependent needs)."""
-        if name in self.incremental:
-            return
-        previous_after = template("lag(m_after) over (partition by entity_id order by t)")
-        points = exp.select(
-            "entity_id", "t", "m_at", "m_after", exp.alias_(previous_after, "before")
-        ).from_(timeline_table(name))
-        moves = template(
-            "t >= :since "
-            "and (m_at <> coalesce(before, false) or m_after <> coalesce(before, false))",
-            since=lit(self.since),
-        )
+    def _evaluate_from_state(self, segment: Segment) -> None:
+        """The changed entities' timelines from where their data can differ from the
+        previous day's, stacked; the previous state for everyone else."""
+        compilers = self._incremental_compilers(segment)
+        previous = self._previous_state(segment)
+        timeline = timeline_table(segment.name)
+        stacked = compilers[0].timeline(self.entities)
+        for compiler in compilers[1:]:
+            stacked = exp.union(
+                stacked, compiler.timeline(self.entities), distinct=False, copy=False
+            )
+        _create_temp(self.warehouse, timeline, stacked)
+        if segment.name in self.referenced:
+            _create_temp(
+                self.warehouse, moved_table(segment.name), TimelineCompiler.moved(timeline)
+            )
         _create_temp(
-            self.warehouse,
-            changed_table(name),
-            exp.select("entity_id")
-            .distinct()
-            .from_(exp.alias_(points.subquery(), "points"))
-            .where(moves),
+            self.warehouse, members_table(segment.name), compilers[0].members(timeline, previous)
         )
+        self.warehouse.execute(
+            exp.insert(
+                compilers[0].carried(previous),
+                timeline,
+                columns=["entity_id", "t", "m_at", "m_after"],
+            )
+        )
+
+    def _incremental_compilers(self, segment: Segment) -> list[TimelineCompiler]:
+        """Fill the segment's `changed_table` (entities flagged `late` when late rows reach
+        them) and return a compiler for each start: `since`, then `since_late` if any."""
+        changed = changed_table(segment.name)
+
+        def scope(late: bool) -> exp.Select:
+            flag = col("late")
+            return exp.select("entity_id").from_(changed).where(flag if late else exp.not_(flag))
+
+        day = TimelineCompiler(segment, self.as_of, since=self.since, scope=scope(late=False))
+        flagged = exp.select("entity_id", exp.alias_(exp.false(), "late")).from_(
+            exp.alias_(day.changed(self.entities).subquery(), "changed")
+        )
+        if self.since_late is None:
+            _create_temp(self.warehouse, changed, flagged)
+            return [day]
+        late = late_table(segment.name)
+        flagged = flagged.where(
+            col("entity_id").isin(query=exp.select("entity_id").from_(late)).not_()
+        )
+        reached = exp.select("entity_id", exp.alias_(exp.true(), "late")).distinct().from_(late)
+        _create_temp(
+            self.warehouse, changed, exp.union(flagged, reached, distinct=False, copy=False)
+        )
+        since_late = TimelineCompiler(
+            segment, self.as_of, since=self.since_late, scope=scope(late=True)
+        )
+        return [day, since_late]
+
+    def current_versions(self, entity: str) -> str:
+        """The run's temp table of each entity's latest visible version, made on first use:
+        removal reasons look a few entities up in it, segment after segment, and the
+        current versions are a fraction of all of them."""
+        table = f"current_{entity}_versions"
+        if entity not in self._current_versions:
+            _create_temp(
+                self.warehouse,
+                table,
+                exp.select("*")
+                .from_(versions_table(entity))
+                .where(col("valid_to").eq(lit(FOREVER))),
+            )
+            self._current_versions.add(entity)
+        return table
 
     def members(self, segment: Segment) -> pd.DataFrame:
         """Members of an evaluated segment at `as_of` with their join times."""
@@ -252,7 +337,7 @@ class MembershipRun:
         if missing.empty:
             return values
         with self.warehouse.registered("absent_entities", missing) as ids:
-            self._whole_history(segment, exp.select("entity_id").from_(ids))
+            self._whole_history([segment], {segment.entity: [exp.select("entity_id").from_(ids)]})
             whole = self._values_at_as_of(timeline_table(segment.name, WHOLE_HISTORY), ids)
         return pd.concat([values, whole])
 
@@ -281,66 +366,90 @@ class MembershipRun:
             .subquery()
         )
 
-    def _keep_state(self, segment: Segment) -> None:
-        """Replace the segment's state for the day; drop states no later day can use."""
+    def _keep_states(self, segments: list[Segment]) -> None:
+        """Replace the segments' states for the day; drop states no later day can use."""
         day = lit(self.snapshot_date)
-        same_day = exp.and_(col("segment").eq(lit(segment.name)), col("snapshot_date").eq(day))
-        stale = exp.and_(
-            col("segment").eq(lit(segment.name)),
-            col("snapshot_date") < lit(self.snapshot_date - timedelta(days=1)),
-        )
-        members = exp.select(
-            lit(segment.name), lit(segment.version), day.copy(), "entity_id", "joined_at"
-        ).from_(members_table(segment.name))
-        run = exp.select(
-            lit(segment.name),
-            lit(segment.version),
-            day.copy(),
-            lit(landing_revision(self.warehouse, self.snapshot_date)),
-        )
+        revision = lit(landing_revision(self.warehouse, self.snapshot_date))
         with self.warehouse.transaction():
-            for table in (STATES, STATE_RUNS):
-                self.warehouse.execute(exp.delete(table, where=exp.or_(same_day, stale)))
-            self.warehouse.execute(exp.insert(members, STATES))
-            self.warehouse.execute(exp.insert(run, STATE_RUNS))
+            for segment in segments:
+                same_day = exp.and_(
+                    col("segment").eq(lit(segment.name)), col("snapshot_date").eq(day.copy())
+                )
+                stale = exp.and_(
+                    col("segment").eq(lit(segment.name)),
+                    col("snapshot_date") < lit(self.snapshot_date - timedelta(days=1)),
+                )
+                members = exp.select(
+                    lit(segment.name), lit(segment.version), day.copy(), "entity_id", "joined_at"
+                ).from_(members_table(segment.name))
+                run = exp.select(lit(segment.name), lit(segment.version), day.copy(), revision)
+                for table in (STATES, STATE_RUNS):
+                    self.warehouse.execute(exp.delete(table, where=exp.or_(same_day, stale)))
+                self.warehouse.execute(exp.insert(members, STATES))
+                self.warehouse.execute(exp.insert(run, STATE_RUNS))
 
     # -- members the state cannot date ------------------------------------------------------
 
-    def _date_the_rest(self, segment: Segment) -> None:
+    def _date_the_rest(self, segments: list[Segment]) -> None:
         """Join times of members whose stretch began before `since` without the previous
-        state knowing it: those entities alone, evaluated on their whole history."""
-        members = members_table(segment.name)
-        undated = exp.select("entity_id").from_(members).where(col("joined_at").is_(exp.null()))
-        count = exp.select(exp.func("count", exp.Star())).from_(undated.subquery())
-        if not self.warehouse.scalar(count):
+        state knowing it: those entities alone, of every segment at once, evaluated on
+        their whole history."""
+        undated = {
+            segment.name: exp.select("entity_id")
+            .from_(members_table(segment.name))
+            .where(col("joined_at").is_(exp.null()))
+            for segment in segments
+        }
+        counts = [
+            exp.select(lit(name), exp.func("count", exp.Star())).from_(query.subquery())
+            for name, query in undated.items()
+        ]
+        if not counts:
             return
-        self._whole_history(segment, undated)
-        compiler = TimelineCompiler(segment, self.as_of, prefix=WHOLE_HISTORY)
-        whole = compiler.members(timeline_table(segment.name, WHOLE_HISTORY))
-        self.warehouse.execute(
-            template(
-                "update :members as m set joined_at = w.joined_at from :whole "
-                "where m.entity_id = w.entity_id and m.joined_at is null",
-                members=exp.to_table(members),
-                whole=whole.subquery("w"),
+        counted = counts[0]
+        for count in counts[1:]:
+            counted = exp.union(counted, count, distinct=False, copy=False)
+        dating = {str(name) for name, count in self.warehouse.rows(counted) if count}
+        to_date = [segment for segment in segments if segment.name in dating]
+        if not to_date:
+            return
+        ids: dict[str, list[exp.Select]] = {}
+        for segment in to_date:
+            ids.setdefault(segment.entity, []).append(undated[segment.name])
+        self._whole_history(to_date, ids)
+        for segment in to_date:
+            compiler = TimelineCompiler(segment, self.as_of, prefix=WHOLE_HISTORY)
+            whole = compiler.members(timeline_table(segment.name, WHOLE_HISTORY))
+            self.warehouse.execute(
+                template(
+                    "update :members as m set joined_at = w.joined_at from :whole "
+                    "where m.entity_id = w.entity_id and m.joined_at is null",
+                    members=exp.to_table(members_table(segment.name)),
+                    whole=whole.subquery("w"),
+                )
             )
-        )
 
-    def _whole_history(self, segment: Segment, ids: exp.Select) -> None:
-        """The segment's timeline (`WHOLE_HISTORY` tables) on all history, for a few of its
-        entities: their own data, their companies' and the segments it references."""
-        ids = exp.select("entity_id").from_(exp.alias_(ids.subquery(), "ids"))
-        if segment.entity == "contact":
-            contacts = ids
-            companies = (
-                exp.select("company_id")
-                .from_(versions_table("contact"))
-                .where(col("entity_id").isin(query=ids.copy()))
-            )
-        else:
-            contacts = ids.where(exp.false())
-            companies = ids
-        for entity, entity_ids in (("contact", contacts), ("company", companies)):
+    def _whole_history(self, segments: list[Segment], ids: dict[str, list[exp.Select]]) -> None:
+        """The segments' timelines (`WHOLE_HISTORY` tables) on all history, for a few
+        entities (queries of their ids by entity type): their own data, their companies'
+        and that of the segments they reference."""
+        asked = {
+            entity: [exp.select("entity_id").from_(query.subquery()) for query in queries]
+            for entity, queries in ids.items()
+        }
+        _create_temp(
+            self.warehouse, whole_ids_table("contact"), _union_all(asked.get("contact", []))
+        )
+        contact_ids = exp.select("entity_id").from_(whole_ids_table("contact"))
+        their_companies = (
+            exp.select(exp.alias_(col("company_id"), "entity_id"))
+            .from_(versions_table("contact"))
+            .where(col("entity_id").isin(query=contact_ids.copy()))
+        )
+        companies = _union_all([*asked.get("company", []), their_companies])
+        _create_temp(self.warehouse, whole_ids_table("company"), companies)
+        company_ids = exp.select("entity_id").from_(whole_ids_table("company"))
+        for entity, entity_ids in (("contact", contact_ids), ("company", company_ids)):
             _create_temp(
                 self.warehouse,
                 versions_table(entity, WHOLE_HISTORY),
@@ -352,22 +461,24 @@ class MembershipRun:
         former_contacts = (
             exp.select("entity_id")
             .from_(versions_table("contact"))
-            .where(col("company_id").isin(query=companies.copy()))
+            .where(col("company_id").isin(query=company_ids.copy()))
         )
         candidates = exp.or_(
-            col("contact_id").isin(query=contacts.copy()),
-            col("company_id").isin(query=companies.copy()),
+            col("contact_id").isin(query=contact_ids.copy()),
+            col("company_id").isin(query=company_ids.copy()),
             col("contact_id").isin(query=former_contacts),
         )
-        events = visible_events(self.snapshot_date, versions_table("contact"), wanted=candidates)
-        needed = required_segments(self.project, [segment.name])
-        leaves = [read.leaf for read in _event_reads(needed, lambda _: None)]
+        events = visible_event_rows(self.snapshot_date).where(candidates)
+        needed = required_segments(self.project, [segment.name for segment in segments])
+        hits = event_hits(_event_reads(needed, lambda _: None), events, versions_table("contact"))
         owned = exp.or_(
-            col("contact_id").isin(query=contacts.copy()),
-            col("company_id").isin(query=companies.copy()),
+            col("contact_id").isin(query=contact_ids.copy()),
+            col("company_id").isin(query=company_ids.copy()),
         )
         _create_temp(
-            self.warehouse, hits_table(WHOLE_HISTORY), event_hits(leaves, events).where(owned)
+            self.warehouse,
+            hits_table(WHOLE_HISTORY),
+            exp.select("*").from_(hits.subquery("hits", copy=False)).where(owned),
         )
         for needed_segment in needed:
             _create_temp(
@@ -393,9 +504,9 @@ def evaluate_members(
     segments = required_segments(project, segment_names or project.segments)
     run = MembershipRun(warehouse, project, snapshot_date)
     run.prepare(segments)
+    run.evaluate(segments)
     frames = []
     for segment in segments:
-        run.evaluate(segment)
         if segment_names is None or segment.name in segment_names:
             frames.append(run.members(segment))
     if not frames:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import pandas as pd
 from sqlglot import exp
 
 from segment_pipeline.definitions.segments import Segment
@@ -56,67 +55,67 @@ def previous_run(
     return (rows[0][0], str(rows[0][1])) if rows else None
 
 
-def snapshot_rows(warehouse: Warehouse, segment: str, snapshot_date: date) -> pd.DataFrame:
-    """The stored snapshot of a segment for one day."""
-    return warehouse.query(
-        exp.select(*SNAPSHOT_COLUMNS)
-        .from_("segment_snapshots")
-        .where(_segment_day(segment, snapshot_date))
-    )
-
-
 def write_snapshot(
     warehouse: Warehouse,
     segment: Segment,
     snapshot_date: date,
-    evaluated: pd.DataFrame,
+    evaluated: exp.Expression,
     *,
     refresh: bool = False,
 ) -> SnapshotResult:
     """Replace the segment's snapshot for the day with its members.
 
-    `evaluated` holds the members the definition gives today (entity_id, joined_at); a
-    static segment uses them only when it refreshes.
+    `evaluated` is a relation of the members the definition gives today (`entity_id`,
+    `joined_at`); a static segment uses them only when it refreshes, and otherwise keeps
+    its previous snapshot's members.
     """
     previous = previous_run(warehouse, segment.name, snapshot_date)
-    members = evaluated[["entity_id", "joined_at"]]
+    members = exp.select("entity_id", "joined_at").from_(evaluated)
     refreshed = True
     if segment.mode == "static" and previous and previous[1] == segment.version and not refresh:
-        kept = snapshot_rows(warehouse, segment.name, previous[0])
-        members = kept[kept["entity_type"] == segment.entity][["entity_id", "joined_at"]]
+        members = (
+            exp.select("entity_id", "joined_at")
+            .from_("segment_snapshots")
+            .where(_segment_day(segment.name, previous[0]))
+            .where(col("entity_type").eq(lit(segment.entity)))
+        )
         refreshed = False
-    rows = members.assign(
-        snapshot_date=snapshot_date,
-        segment=segment.name,
-        entity_type=segment.entity,
-        definition_version=segment.version,
-        company_id=None,
-        persona=None,
-        persona_rank=None,
-    )[SNAPSHOT_COLUMNS]
+    rows = exp.select(
+        exp.alias_(lit(snapshot_date), "snapshot_date"),
+        exp.alias_(lit(segment.name), "segment"),
+        exp.alias_(lit(segment.entity), "entity_type"),
+        "entity_id",
+        "joined_at",
+        exp.alias_(lit(segment.version), "definition_version"),
+        exp.alias_(exp.null(), "company_id"),
+        exp.alias_(exp.null(), "persona"),
+        exp.alias_(exp.null(), "persona_rank"),
+    ).from_(members.subquery("members", copy=False))
     now = datetime.now(UTC).replace(tzinfo=None)
-    run_row = exp.select(
-        lit(snapshot_date),
-        lit(segment.name),
-        lit(segment.version),
-        lit(refreshed),
-        lit(len(rows)),
-        lit(now),
-    )
-    with warehouse.registered("snapshot_rows", rows) as new_rows, warehouse.transaction():
+    with warehouse.transaction():
         for table in ("segment_snapshots", "segment_snapshot_runs"):
             warehouse.execute(exp.delete(table, where=_segment_day(segment.name, snapshot_date)))
-        warehouse.execute(
-            exp.insert(
-                exp.select(*SNAPSHOT_COLUMNS).from_(new_rows),
-                "segment_snapshots",
-                columns=SNAPSHOT_COLUMNS,
+        warehouse.execute(exp.insert(rows, "segment_snapshots", columns=SNAPSHOT_COLUMNS))
+        written = int(
+            warehouse.scalar(
+                exp.select(exp.func("count", exp.Star()))
+                .from_("segment_snapshots")
+                .where(_segment_day(segment.name, snapshot_date))
             )
+            or 0
+        )
+        run_row = exp.select(
+            lit(snapshot_date),
+            lit(segment.name),
+            lit(segment.version),
+            lit(refreshed),
+            lit(written),
+            lit(now),
         )
         warehouse.execute(exp.insert(run_row, "segment_snapshot_runs"))
         record_definition(warehouse, segment, now)
     return SnapshotResult(
-        segment.name, snapshot_date, len(rows), refreshed, previous[0] if previous else None
+        segment.name, snapshot_date, written, refreshed, previous[0] if previous else None
     )
 
 

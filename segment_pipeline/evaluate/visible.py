@@ -33,31 +33,85 @@ def visible_versions(sources: Sources, entity: EntityType, snapshot_date: date) 
     """
     key = ENTITY_KEYS[entity]
     attributes = [col(name) for name in sources.attributes(entity)]
+    # One ordering does both jobs: within an instant the winner sorts last, so a row is the
+    # version of its instant exactly when the next row is of a later instant, and that
+    # next instant is where it ends.
+    next_stamp = template(
+        "lead(updated_at) over (partition by :key "
+        "order by updated_at, landed_on, source_file, source_line)",
+        key=col(key),
+    )
     landed = (
-        exp.select("*")
+        exp.select("*", exp.alias_(next_stamp, "next_updated_at"))
         .from_(history_table(entity))
         .where(col("landed_on") <= lit(snapshot_date))
         .where(col("updated_at") < lit(as_of(snapshot_date)))
-        .qualify(
-            template(
-                "row_number() over (partition by :key, updated_at "
-                "order by landed_on desc, source_file desc, source_line desc) = 1",
-                key=col(key),
+    )
+    return (
+        exp.select(
+            exp.alias_(col(key), "entity_id"),
+            exp.alias_(col("updated_at"), "valid_from"),
+            exp.alias_(exp.func("coalesce", col("next_updated_at"), lit(FOREVER)), "valid_to"),
+            exp.alias_(exp.not_(col("is_deleted")), "is_present"),
+            *attributes,
+        )
+        .from_(landed.subquery("landed", copy=False))
+        .where(
+            exp.or_(
+                col("next_updated_at").is_(exp.null()),
+                col("next_updated_at") > col("updated_at"),
             )
         )
     )
-    valid_to = template(
-        "coalesce(lead(updated_at) over (partition by :key order by updated_at), :forever)",
-        key=col(key),
-        forever=lit(FOREVER),
+
+
+def visible_event_rows(snapshot_date: date) -> exp.Select:
+    """Visible events (first landed copy of each id) as they landed, before attribution."""
+    return (
+        exp.select(*EVENT_COLUMNS)
+        .from_("events")
+        .where(col("is_first_copy"))
+        .where(col("landed_on") <= lit(snapshot_date))
+        .where(col("occurred_at") < lit(as_of(snapshot_date)))
     )
-    return exp.select(
-        exp.alias_(col(key), "entity_id"),
-        exp.alias_(col("updated_at"), "valid_from"),
-        exp.alias_(valid_to, "valid_to"),
-        exp.alias_(exp.not_(col("is_deleted")), "is_present"),
-        *attributes,
-    ).from_(exp.alias_(landed.subquery(), "landed"))
+
+
+def with_companies(
+    events: exp.Select,
+    columns: list[str],
+    contact_versions: str,
+    needs_company: exp.Expression,
+) -> exp.Query:
+    """`columns` of the events, each event attributed to a company.
+
+    An event without `company_id` belongs to the company its contact belonged to when it
+    happened: the contact's version valid at `occurred_at`, if that version exists.
+    `contact_versions` names a relation shaped like `visible_versions(..., "contact", ...)`.
+    Looking the version up is the costly part, so it is done only for the events that
+    `needs_company` holds for (a condition on the events' columns); the others keep the
+    company they came with, possibly none.
+    """
+    needed = exp.func("coalesce", needs_company, exp.false())
+    own = (
+        exp.select(*columns)
+        .from_("visible")
+        .where(exp.or_(col("company_id").is_(exp.null()).not_(), exp.not_(needed.copy())))
+    )
+    looked_up = (
+        exp.select(*(col(name, "v" if name == "company_id" else "e") for name in columns))
+        .from_(exp.alias_(exp.to_table("visible"), "e"))
+        .join(
+            exp.alias_(exp.to_table(contact_versions), "v"),
+            on=template(
+                "v.entity_id = e.contact_id and v.is_present "
+                "and v.valid_from <= e.occurred_at and e.occurred_at < v.valid_to"
+            ),
+            join_type="left",
+        )
+        .where(col("company_id", "e").is_(exp.null()))
+        .where(needed)
+    )
+    return exp.union(own, looked_up, distinct=False, copy=False).with_("visible", as_=events)
 
 
 def visible_events(
@@ -65,48 +119,13 @@ def visible_events(
     contact_versions: str,
     *,
     wanted: exp.Expression | None = None,
-    attributed: exp.Expression | None = None,
-) -> exp.Select:
-    """Visible events (first landed copy of each id), each attributed to a company.
-
-    An event without `company_id` belongs to the company its contact belonged to when it
-    happened: the contact's version valid at `occurred_at`, if that version exists.
-    `contact_versions` names a relation shaped like `visible_versions(..., "contact", ...)`.
-
-    Looking up the contact's version is the costly part, so a caller can narrow both:
-    `wanted` keeps only the events it reads, `attributed` looks the company up only for the
-    events that need one (the others keep the company they came with, possibly none). Both
-    are conditions on the events' own columns.
-    """
-    visible = (
-        exp.select(*EVENT_COLUMNS)
-        .from_("events")
-        .where(col("is_first_copy"))
-        .where(col("landed_on") <= lit(snapshot_date))
-        .where(col("occurred_at") < lit(as_of(snapshot_date)))
-    )
+) -> exp.Query:
+    """Visible events, each attributed to a company (`with_companies`); `wanted` keeps
+    only the events a caller reads, a condition on the events' own columns."""
+    events = visible_event_rows(snapshot_date)
     if wanted is not None:
-        visible = visible.where(wanted)
-    needs_company = attributed if attributed is not None else exp.true()
-    return template(
-        """
-        with visible as (:visible)
-        select event_id, contact_id, company_id, event_name, occurred_at, properties
-        from visible
-        where company_id is not null or not coalesce(:needs_company, false)
-        union all
-        select e.event_id, e.contact_id, v.company_id, e.event_name, e.occurred_at,
-               e.properties
-        from visible as e
-        left join :versions as v
-          on v.entity_id = e.contact_id and v.is_present
-         and v.valid_from <= e.occurred_at and e.occurred_at < v.valid_to
-        where e.company_id is null and coalesce(:needs_company, false)
-        """,
-        visible=visible,
-        versions=exp.to_table(contact_versions),
-        needs_company=needs_company,
-    )
+        events = events.where(wanted)
+    return with_companies(events, list(EVENT_COLUMNS), contact_versions, exp.true())
 
 
 def landed_rows_since(entity: EntityType, snapshot_date: date, since: datetime) -> exp.Select:

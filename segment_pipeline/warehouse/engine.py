@@ -36,6 +36,7 @@ class Warehouse:
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
+        self._in_transaction = False
         # Naive timestamps in the data are UTC, and so is every time the pipeline computes.
         connection.execute("SET TimeZone = 'UTC'")
 
@@ -64,8 +65,13 @@ class Warehouse:
             connection.close()
 
     def render(self, statement: exp.Expression) -> str:
-        """The statement as SQL text in this warehouse's dialect."""
-        return statement.sql(dialect=self.dialect)
+        """The statement as SQL text in this warehouse's dialect.
+
+        Every statement is built for one execution, so the generator may rewrite it in
+        place rather than copy it first (copying the larger trees costs more than running
+        some of them).
+        """
+        return statement.sql(dialect=self.dialect, copy=False)
 
     def execute(self, statement: exp.Expression) -> None:
         """Run a statement that returns nothing worth reading."""
@@ -104,11 +110,21 @@ class Warehouse:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All statements inside commit together or not at all."""
+        """All statements inside commit together or not at all.
+
+        A transaction opened inside another joins it, so a caller can make several
+        writers' work one unit (and pay for one commit).
+        """
+        if self._in_transaction:
+            yield
+            return
         self.connection.begin()
+        self._in_transaction = True
         try:
             yield
         except BaseException:
             self.connection.rollback()
             raise
+        finally:
+            self._in_transaction = False
         self.connection.commit()
