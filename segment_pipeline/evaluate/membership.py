@@ -256,20 +256,22 @@ class MembershipRun:
                 stacked, compiler.timeline(self.entities), distinct=False, copy=False
             )
         _create_temp(self.warehouse, timeline, stacked)
-        if segment.name in self.referenced:
-            _create_temp(
-                self.warehouse, moved_table(segment.name), TimelineCompiler.moved(timeline)
-            )
         _create_temp(
             self.warehouse, members_table(segment.name), compilers[0].members(timeline, previous)
         )
-        self.warehouse.execute(
-            exp.insert(
-                compilers[0].carried(previous),
-                timeline,
-                columns=["entity_id", "t", "m_at", "m_after"],
+        if segment.name in self.referenced:
+            # What segments referencing this one read: the entities whose membership moved,
+            # and in the timeline, the unchanged members too.
+            _create_temp(
+                self.warehouse, moved_table(segment.name), TimelineCompiler.moved(timeline)
             )
-        )
+            self.warehouse.execute(
+                exp.insert(
+                    compilers[0].carried(previous),
+                    timeline,
+                    columns=["entity_id", "t", "m_at", "m_after"],
+                )
+            )
 
     def _incremental_compilers(self, segment: Segment) -> list[TimelineCompiler]:
         """Fill the segment's `changed_table` (entities flagged `late` when late rows reach
