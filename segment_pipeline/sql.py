@@ -35,3 +35,11 @@ def lit(value: str | int | float | bool | date | datetime | None) -> exp.Express
 def col(name: str, table: str | None = None) -> exp.Column:
     """A column reference whose identifiers are quoted when they need to be."""
     return exp.column(name, table=table, quoted=None)
+
+
+def union(queries: list[exp.Query], *, distinct: bool) -> exp.Query:
+    """The queries' rows, UNION or UNION ALL; a single query as it is. The queries are
+    built for this union alone, so they are not copied."""
+    if len(queries) == 1:
+        return queries[0]
+    return exp.union(*queries, distinct=distinct, copy=False)

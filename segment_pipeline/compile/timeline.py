@@ -39,7 +39,7 @@ from segment_pipeline.definitions.conditions import (
 )
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.visible import FOREVER, landed_rows_since, with_companies
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import col, lit, template, union
 
 #: Leaf 0 of every segment: the entity exists (its version is not a deletion).
 EXISTS = 0
@@ -253,7 +253,7 @@ class TimelineCompiler:
 
     # -- entities with a change point from `since` on --------------------------------------
 
-    def changed(self, entities: dict[str, str]) -> exp.Select:
+    def changed(self, entities: dict[str, str]) -> exp.Query:
         """The entities with a change point in [`since`, `as_of`] (restricted mode only).
 
         Membership only changes at change points, so any other entity is a member at
@@ -286,10 +286,7 @@ class TimelineCompiler:
                 parts.append(self._event_changes(node))
         if entity == "company" and any(isinstance(node, EventCondition) for _, node in self.leaves):
             parts.append(self._reattributed())
-        changed = parts[0]
-        for part in parts[1:]:
-            changed = exp.union(changed, part, distinct=True, copy=False)
-        return changed
+        return union(parts, distinct=True)
 
     @staticmethod
     def moved(timeline: str) -> exp.Select:
@@ -611,9 +608,7 @@ class TimelineCompiler:
             leaf_rows = self._leaf_rows(self.columns[index], node, entities)
             if leaf_rows is not None:
                 parts.append(leaf_rows)
-        rows = parts[0]
-        for part in parts[1:]:
-            rows = exp.union(rows, part, distinct=False, copy=False)
+        rows = union(parts, distinct=False)
         merged, filled = [], []
         window = "over (partition by entity_id order by t rows unbounded preceding)"
         for leaf in self.columns:

@@ -24,7 +24,7 @@ from segment_pipeline.definitions.conditions import (
 )
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.visible import as_of, landed_rows_since
-from segment_pipeline.sql import col, lit
+from segment_pipeline.sql import col, lit, union
 from segment_pipeline.warehouse.schema import history_table
 
 
@@ -62,7 +62,7 @@ class LateScopes:
         self.since = since
         self.contact_versions = contact_versions
 
-    def reached(self, segment: Segment, entities: dict[str, str]) -> exp.Select:
+    def reached(self, segment: Segment, entities: dict[str, str]) -> exp.Query:
         """Entities whose inputs late rows change: their own late rows, late events the
         segment counts, late rows of their companies (contacts' `company` leaves), and
         entities reached in a referenced segment (`late_table`, filled first)."""
@@ -87,10 +87,7 @@ class LateScopes:
                 referenced = exp.select("entity_id").from_(late_table(leaf.segment))
                 same = entities[leaf.segment] == segment.entity
                 parts.append(referenced if same else self.contacts_of(referenced))
-        reached = parts[0]
-        for part in parts[1:]:
-            reached = exp.union(reached, part, distinct=True, copy=False)
-        return reached
+        return union(parts, distinct=True)
 
     def _event_owners(self, entity: str, names: list[str]) -> list[exp.Select]:
         """Owners of late events of these names. A company also owns its contacts' events

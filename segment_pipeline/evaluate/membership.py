@@ -45,7 +45,7 @@ from segment_pipeline.evaluate.visible import (
     visible_versions,
 )
 from segment_pipeline.ingest.landing import landing_revision
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import col, lit, template, union
 from segment_pipeline.warehouse.engine import Warehouse
 from segment_pipeline.warehouse.schema import create_table
 
@@ -74,16 +74,13 @@ def whole_ids_table(entity: str) -> str:
     return f"{WHOLE_HISTORY}{entity}_ids"
 
 
-def _union_all(queries: list[exp.Select]) -> exp.Select:
+def _union_all(queries: list[exp.Select]) -> exp.Query:
     """The rows of every query; none, with a VARCHAR `entity_id`, if there is no query."""
     if not queries:
         return exp.select(exp.alias_(exp.cast(exp.null(), "VARCHAR"), "entity_id")).where(
             exp.false()
         )
-    union = queries[0]
-    for query in queries[1:]:
-        union = exp.union(union, query, distinct=False, copy=False)
-    return union
+    return union(queries, distinct=False)
 
 
 def members_table(segment: str) -> str:
@@ -250,11 +247,9 @@ class MembershipRun:
         compilers = self._incremental_compilers(segment)
         previous = self._previous_state(segment)
         timeline = timeline_table(segment.name)
-        stacked = compilers[0].timeline(self.entities)
-        for compiler in compilers[1:]:
-            stacked = exp.union(
-                stacked, compiler.timeline(self.entities), distinct=False, copy=False
-            )
+        stacked = union(
+            [compiler.timeline(self.entities) for compiler in compilers], distinct=False
+        )
         _create_temp(self.warehouse, timeline, stacked)
         _create_temp(
             self.warehouse, members_table(segment.name), compilers[0].members(timeline, previous)
@@ -408,9 +403,7 @@ class MembershipRun:
         ]
         if not counts:
             return
-        counted = counts[0]
-        for count in counts[1:]:
-            counted = exp.union(counted, count, distinct=False, copy=False)
+        counted = union(counts, distinct=False)
         dating = {str(name) for name, count in self.warehouse.rows(counted) if count}
         to_date = [segment for segment in segments if segment.name in dating]
         if not to_date:
