@@ -7,6 +7,7 @@ placeholders, so a user's value only ever reaches SQL as a sqlglot literal.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
 import sqlglot
 from sqlglot import exp
@@ -14,7 +15,14 @@ from sqlglot import exp
 
 def template(sql: str, **values: exp.Expression) -> exp.Expression:
     """Parse a DuckDB-dialect template and fill its `:name` placeholders with expressions."""
-    return exp.replace_placeholders(sqlglot.parse_one(sql, read="duckdb"), **values)
+    return exp.replace_placeholders(_parsed(sql), **values)
+
+
+@cache
+def _parsed(sql: str) -> exp.Expression:
+    """A template's tree, parsed once: templates are constants of the code, and filling
+    one copies it (`replace_placeholders` transforms a copy)."""
+    return sqlglot.parse_one(sql, read="duckdb")
 
 
 def lit(value: str | int | float | bool | date | datetime | None) -> exp.Expression:

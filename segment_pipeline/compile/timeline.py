@@ -17,6 +17,7 @@ plug in as other step functions without changing the grid.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -61,6 +62,11 @@ def timeline_table(segment: str, prefix: str = "") -> str:
 def changed_table(segment: str, prefix: str = "") -> str:
     """The run's temp table of the entities whose membership may change from `since` on."""
     return f"{prefix}changed__{segment}"
+
+
+def members_table(segment: str, prefix: str = "") -> str:
+    """The run's temp table of a segment's members at `as_of` and their join times."""
+    return f"{prefix}members__{segment}"
 
 
 def moved_table(segment: str, prefix: str = "") -> str:
@@ -114,7 +120,7 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
     kept = (
         exp.select("*")
         .from_(flagged.subquery("flagged", copy=False))
-        .where(exp.or_(*needed.values()) if needed else exp.false())
+        .where(exp.or_(*needed.values()) if needed else exp.false(), copy=False)
     )
     company_reads = [read for read in reads if read.entity == "company"]
     return with_companies(kept, [*columns, *flags], contact_versions, events_read(company_reads))
@@ -166,6 +172,16 @@ def events_read(reads: list[EventRead]) -> exp.Expression:
         else:
             terms.append(exp.and_(is_name, exp.paren(exp.or_(*name_ranges.values()))))
     return exp.or_(*terms) if terms else exp.false()
+
+
+def _holds(leaf: Attribute | CompanyAttribute) -> exp.Expression:
+    """An attribute predicate on a version's columns; a missing value fails it."""
+    return exp.func("coalesce", compile_predicate(leaf.predicate), exp.false())
+
+
+def _company_holds(leaf: CompanyAttribute) -> exp.Expression:
+    """A company predicate on a company version's columns: false for a deleted company."""
+    return exp.and_(col("is_present"), _holds(leaf))
 
 
 def _count_holds(count: Count, n: exp.Expression) -> exp.Expression:
@@ -262,6 +278,11 @@ class TimelineCompiler:
         leaf's window, a version of its company (contact segments' `company` leaves) or a
         change of membership in a referenced segment (`moved`; through the contact's
         company when the referenced segment is of companies).
+
+        Entities whose only change points are events are left out when the rest of their
+        data rules membership out (`may_hold`): most events are of entities that cannot be
+        members anyway. Everything else they read is the same from `since` to `as_of`, so
+        they are non-members all along, in the previous state too: they are unchanged.
         """
         assert self.since is not None
         since = lit(self.since)
@@ -270,6 +291,7 @@ class TimelineCompiler:
         parts: list[exp.Select] = [
             exp.select("entity_id").from_(own).where(col("valid_from") >= since)
         ]
+        event_parts: list[exp.Select] = []
         for _, node in self.leaves:
             if isinstance(node, CompanyAttribute):
                 moved = (
@@ -283,10 +305,55 @@ class TimelineCompiler:
                 same = entities[node.segment] == entity
                 parts.append(ref_moved if same else self._contacts_of(ref_moved))
             elif isinstance(node, EventCondition):
-                parts.append(self._event_changes(node))
-        if entity == "company" and any(isinstance(node, EventCondition) for _, node in self.leaves):
-            parts.append(self._reattributed())
+                event_parts.append(self._event_changes(node))
+        if entity == "company" and event_parts:
+            event_parts.append(self._reattributed())
+        if event_parts:
+            events = union(event_parts, distinct=True)
+            parts.append(self.may_hold(events, entities) if self.reads_more_than_events else events)
         return union(parts, distinct=True)
+
+    @property
+    def reads_more_than_events(self) -> bool:
+        """Whether any leaf reads something other than events (what `may_hold` can use)."""
+        return any(not isinstance(node, EventCondition) for _, node in self.leaves)
+
+    def may_hold(self, candidates: exp.Query, entities: dict[str, str]) -> exp.Select:
+        """Those of `candidates` whose condition is not false at `as_of` whatever their
+        event counts: by three-valued logic, each event leaf unknown, the other leaves
+        as their current version, company and referenced memberships say (`members_table`
+        of the referenced segments must exist)."""
+
+        def known_value(index: int) -> exp.Expression:
+            if index == EXISTS:
+                return col("is_present")
+            node = self.leaves[index - 1][1]
+            if isinstance(node, Attribute):
+                return _holds(node)
+            if isinstance(node, CompanyAttribute):
+                companies = self._current("company").where(_company_holds(node))
+                return exp.func("coalesce", col("company_id").isin(query=companies), exp.false())
+            if isinstance(node, InSegment):
+                same = entities[node.segment] == self.segment.entity
+                owner = "entity_id" if same else "company_id"
+                members = exp.select("entity_id").from_(members_table(node.segment, self.prefix))
+                return exp.func("coalesce", col(owner).isin(query=members), exp.false())
+            return exp.null()
+
+        condition = self._condition(known_value)
+        return (
+            self._current(self.segment.entity)
+            .where(col("entity_id").isin(query=candidates), copy=False)
+            .where(exp.func("coalesce", condition, exp.true()), copy=False)
+        )
+
+    def _current(self, entity: str) -> exp.Select:
+        """Ids of an entity's versions valid at `as_of` (its latest)."""
+        return (
+            exp.select("entity_id")
+            .from_(versions_table(entity, self.prefix))
+            .where(col("valid_to").eq(lit(FOREVER)))
+        )
 
     @staticmethod
     def moved(timeline: str) -> exp.Select:
@@ -297,8 +364,8 @@ class TimelineCompiler:
         return (
             exp.select("entity_id")
             .from_(timeline)
-            .group_by("entity_id")
-            .having(exp.not_(exp.paren(constant)))
+            .group_by("entity_id", copy=False)
+            .having(exp.not_(exp.paren(constant)), copy=False)
         )
 
     def _contacts_of(self, companies: exp.Select) -> exp.Select:
@@ -307,7 +374,7 @@ class TimelineCompiler:
             exp.select("entity_id")
             .from_(versions_table("contact", self.prefix))
             .where(col("valid_to") > lit(self.since))
-            .where(col("company_id").isin(query=companies))
+            .where(col("company_id").isin(query=companies), copy=False)
         )
 
     def _reattributed(self) -> exp.Select:
@@ -325,7 +392,7 @@ class TimelineCompiler:
             exp.select("company_id")
             .from_(versions_table("contact", self.prefix))
             .where(col("valid_to") >= lit(self.since))
-            .where(col("entity_id").isin(query=moved))
+            .where(col("entity_id").isin(query=moved), copy=False)
         )
         stamped = exp.select("company_id").from_(rows.subquery("stamped"))
         companies = exp.union(stamped, ended, distinct=True, copy=False)
@@ -405,7 +472,7 @@ class TimelineCompiler:
     def _version_value(self, node: Leaf, entities: dict[str, str]) -> exp.Expression | None:
         """A leaf's value at each version of the entity, if versions change it."""
         if isinstance(node, Attribute):
-            return exp.func("coalesce", compile_predicate(node.predicate), exp.false())
+            return _holds(node)
         if isinstance(node, CompanyAttribute) or (
             isinstance(node, InSegment) and entities[node.segment] != self.segment.entity
         ):
@@ -431,7 +498,8 @@ class TimelineCompiler:
                 template(
                     "v_before is null or v_at is distinct from v_before "
                     "or v_after is distinct from v_before"
-                )
+                ),
+                copy=False,
             )
         )
         next_t = template(
@@ -460,10 +528,7 @@ class TimelineCompiler:
         )
 
     def _company_rows(self, leaf: LeafColumns, node: CompanyAttribute) -> exp.Select:
-        value = exp.and_(
-            col("is_present"),
-            exp.func("coalesce", compile_predicate(node.predicate), exp.false()),
-        )
+        value = _company_holds(node)
         company_rows = exp.select(
             exp.alias_(col("entity_id"), "company_id"),
             exp.alias_(col("valid_from"), "t"),
@@ -550,7 +615,7 @@ class TimelineCompiler:
                 exp.alias_(exp.func("sum", col("minus")), "minus"),
             )
             .from_(steps.subquery("steps", copy=False))
-            .group_by("entity_id", "t")
+            .group_by("entity_id", "t", copy=False)
         )
         running = template(
             "sum(plus - minus) over (partition by entity_id order by t rows unbounded preceding)"
@@ -638,7 +703,7 @@ class TimelineCompiler:
         points = (
             exp.select("entity_id", "t", *merged)
             .from_(rows.subquery("leaf_rows", copy=False))
-            .group_by("entity_id", "t")
+            .group_by("entity_id", "t", copy=False)
         )
         filled_points = exp.select("entity_id", "t", *filled).from_(
             points.subquery("points", copy=False)
@@ -651,7 +716,11 @@ class TimelineCompiler:
             exp.alias_(self._membership("after"), "m_after"),
             *value_columns,
         ).from_(filled_points.subquery("filled", copy=False))
-        return timeline if self.since is None else timeline.where(col("t") >= lit(self.since))
+        return (
+            timeline
+            if self.since is None
+            else timeline.where(col("t") >= lit(self.since), copy=False)
+        )
 
     def _points(self, t: datetime) -> exp.Select:
         """A grid point at `t` for every (changed) entity: each leaf's value is carried in."""
@@ -671,10 +740,11 @@ class TimelineCompiler:
 
     def _membership(self, side: str) -> exp.Expression:
         """`exists and condition`, over the filled `at_i` or `after_i` columns."""
-        index_of = {path: index for index, (path, _) in enumerate(self.leaves, start=1)}
+        return self._condition(lambda index: col(getattr(self.columns[index], side)))
 
-        def leaf_column(index: int) -> exp.Expression:
-            return col(getattr(self.columns[index], side))
+    def _condition(self, leaf_value: Callable[[int], exp.Expression]) -> exp.Expression:
+        """`exists and condition`, each leaf (by index) replaced by `leaf_value`."""
+        index_of = {path: index for index, (path, _) in enumerate(self.leaves, start=1)}
 
         def compile_condition(condition: Condition, path: str) -> exp.Expression:
             if isinstance(condition, AllOf | AnyOf):
@@ -689,9 +759,9 @@ class TimelineCompiler:
                 return exp.paren(combine(*parts))
             if isinstance(condition, Not):
                 return exp.not_(compile_condition(condition.condition, f"{path}.not"))
-            return leaf_column(index_of[path])
+            return leaf_value(index_of[path])
 
-        return exp.and_(leaf_column(EXISTS), compile_condition(self.segment.where, "where"))
+        return exp.and_(leaf_value(EXISTS), compile_condition(self.segment.where, "where"))
 
     def members(self, timeline: str, previous: exp.Expression | None = None) -> exp.Select:
         """Members at `as_of` with their join time: the end of the last break before it.
@@ -722,8 +792,8 @@ class TimelineCompiler:
                 exp.alias_(template("min(t)"), "earliest"),
             )
             .from_(with_next.subquery("with_next", copy=False))
-            .group_by("entity_id")
-            .having(template("bool_or(t = :as_of and m_at)", as_of=lit(self.as_of)))
+            .group_by("entity_id", copy=False)
+            .having(template("bool_or(t = :as_of and m_at)", as_of=lit(self.as_of)), copy=False)
         )
         if previous is None:
             joined_at = template("coalesce(m.last_break, m.earliest)")

@@ -8,11 +8,12 @@ A daily run does not recompute all history. Each evaluation keeps its members an
 times as the segment's *state* for D; the next day reuses it when the definition version
 is the same and no landing date up to D has been ingested since. Nothing before midnight
 of D + 1 can have changed, so the timeline is computed from that instant on, over
-window-sized slices of history, for the entities with a change point from then on only:
-everyone else keeps the state's membership, and a member whose stretch began before it the
-state's join time. The entities late rows reach (`late.py`) start from the earliest late
-row instead. The rare member the state cannot date (a late row that closed a gap the
-previous day saw) is evaluated on its whole history, in one pass for all segments.
+window-sized slices of history, for the entities with a change point from then on only
+(and of those with only event change points, only the ones whose other data lets them be
+members): everyone else keeps the state's membership, and a member whose stretch began
+before it the state's join time. The entities late rows reach (`late.py`) start from the
+earliest late row instead. The rare member the state cannot date (a late row that closed a
+gap the previous day saw) is evaluated on its whole history, in one pass for all segments.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from segment_pipeline.compile.timeline import (
     changed_table,
     event_hits,
     hits_table,
+    members_table,
     moved_table,
     timeline_table,
     versions_table,
@@ -81,11 +83,6 @@ def _union_all(queries: list[exp.Select]) -> exp.Query:
             exp.false()
         )
     return union(queries, distinct=False)
-
-
-def members_table(segment: str) -> str:
-    """The run's temp table of a segment's members and join times."""
-    return f"members__{segment}"
 
 
 def required_segments(project: Project, names: Iterable[str]) -> list[Segment]:
@@ -281,21 +278,43 @@ class MembershipRun:
         flagged = exp.select("entity_id", exp.alias_(exp.false(), "late")).from_(
             exp.alias_(day.changed(self.entities).subquery(), "changed")
         )
+        compilers = [day]
         if self.since_late is None:
             _create_temp(self.warehouse, changed, flagged)
-            return [day]
-        late = late_table(segment.name)
-        flagged = flagged.where(
-            col("entity_id").isin(query=exp.select("entity_id").from_(late)).not_()
+        else:
+            late = late_table(segment.name)
+            flagged = flagged.where(
+                col("entity_id").isin(query=exp.select("entity_id").from_(late)).not_()
+            )
+            reached = exp.select("entity_id", exp.alias_(exp.true(), "late")).distinct().from_(late)
+            _create_temp(
+                self.warehouse, changed, exp.union(flagged, reached, distinct=False, copy=False)
+            )
+            compilers.append(
+                TimelineCompiler(segment, self.as_of, since=self.since_late, scope=scope(late=True))
+            )
+        if segment.name not in self.referenced and day.reads_more_than_events:
+            self._drop_non_members(segment, day)
+        return compilers
+
+    def _drop_non_members(self, segment: Segment, compiler: TimelineCompiler) -> None:
+        """Leave out the changed entities that are neither members in the previous state
+        nor can be at `as_of` (`TimelineCompiler.may_hold`): both days they are not.
+
+        Only for a segment no other segment references: its timeline then only gives the
+        members at `as_of` and their join times, while a referencing segment would also
+        read when an entity was briefly a member in between.
+        """
+        changed = changed_table(segment.name)
+        candidates = exp.select("entity_id").from_(changed)
+        kept = union(
+            [
+                exp.select("entity_id").from_(self._previous_state(segment)),
+                compiler.may_hold(candidates, self.entities),
+            ],
+            distinct=False,
         )
-        reached = exp.select("entity_id", exp.alias_(exp.true(), "late")).distinct().from_(late)
-        _create_temp(
-            self.warehouse, changed, exp.union(flagged, reached, distinct=False, copy=False)
-        )
-        since_late = TimelineCompiler(
-            segment, self.as_of, since=self.since_late, scope=scope(late=True)
-        )
-        return [day, since_late]
+        self.warehouse.execute(exp.delete(changed, where=col("entity_id").isin(query=kept).not_()))
 
     def current_versions(self, entity: str) -> str:
         """The run's temp table of each entity's latest visible version, made on first use:
