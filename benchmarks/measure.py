@@ -31,10 +31,13 @@ class StepFailed(RuntimeError):
 
 @dataclass
 class Measurement:
-    """What one step took: its own timing of the work, the process's wall time, memory."""
+    """What one step took: its own timing of the work (wall, and CPU of all its threads),
+    the process's wall time, memory. On a shared machine the CPU seconds of a step vary
+    less than its wall seconds, so ratios are given for both."""
 
     step: str
     seconds: float
+    cpu_seconds: float
     wall_seconds: float
     peak_rss_mb: float
     details: dict[str, object] = field(default_factory=dict)
@@ -43,6 +46,7 @@ class Measurement:
         """The figure as the benchmark's JSON reports it."""
         return {
             "seconds": round(self.seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
             "wall_seconds": round(self.wall_seconds, 3),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             **self.details,
@@ -139,8 +143,8 @@ def run_step(step: str, command: list[str], *, env: dict[str, str] | None = None
     if result is None:
         raise StepFailed(f"step {step} printed no result line:\n{outputs.get('stdout', '')}")
     peak = max(sampled, usage.ru_maxrss * 1024)
-    seconds = float(result.pop("seconds"))
-    return Measurement(step, seconds, wall, peak / 2**20, result)
+    seconds, cpu_seconds = float(result.pop("seconds")), float(result.pop("cpu_seconds"))
+    return Measurement(step, seconds, cpu_seconds, wall, peak / 2**20, result)
 
 
 def _result(stdout: str) -> dict[str, object] | None:

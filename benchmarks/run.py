@@ -113,23 +113,23 @@ def agreement(config: StepConfig, segments: list[str]) -> dict[str, object]:
 
 
 def ratios(figures: dict[str, dict[str, object]]) -> dict[str, float]:
-    """Pipeline over the floor (a), and hand-written pandas (b) over the pipeline."""
+    """Pipeline over the floor (a), in wall and in CPU seconds, and hand-written pandas (b)
+    over the pipeline."""
 
-    def seconds(step: str) -> float:
-        return float(figures[step]["seconds"])  # type: ignore[arg-type]
-
-    def ratio(top: float, bottom: float) -> float:
-        return round(top / bottom, 2) if bottom else float("inf")
+    def ratio(top: str, bottom: str, figure: str = "seconds") -> float:
+        numerator = float(figures[top][figure])  # type: ignore[arg-type]
+        denominator = float(figures[bottom][figure])  # type: ignore[arg-type]
+        return round(numerator / denominator, 2) if denominator else float("inf")
 
     return {
-        "daily_partition_over_duckdb_sql": ratio(
-            seconds("daily_partition"), seconds("baseline_duckdb_sql")
+        "daily_partition_over_duckdb_sql": ratio("daily_partition", "baseline_duckdb_sql"),
+        "membership_over_duckdb_sql": ratio("membership", "baseline_duckdb_sql"),
+        "pandas_over_daily_partition": ratio("baseline_pandas", "daily_partition"),
+        "pandas_over_membership": ratio("baseline_pandas", "membership"),
+        "daily_partition_over_duckdb_sql_cpu": ratio(
+            "daily_partition", "baseline_duckdb_sql", "cpu_seconds"
         ),
-        "membership_over_duckdb_sql": ratio(seconds("membership"), seconds("baseline_duckdb_sql")),
-        "pandas_over_daily_partition": ratio(
-            seconds("baseline_pandas"), seconds("daily_partition")
-        ),
-        "pandas_over_membership": ratio(seconds("baseline_pandas"), seconds("membership")),
+        "membership_over_duckdb_sql_cpu": ratio("membership", "baseline_duckdb_sql", "cpu_seconds"),
     }
 
 
@@ -158,12 +158,15 @@ def table(document: dict[str, object]) -> str:
         f"segment-pipeline benchmark, scale {document['scale']} "
         f"({document['machine']['cpus']} cores, DuckDB memory_limit "  # type: ignore[index]
         f"{document['machine']['duckdb_memory_limit']})",  # type: ignore[index]
-        f"{'step':<{width}}  {'seconds':>9}  {'peak RSS MB':>11}",
-        "-" * (width + 24),
+        f"{'step':<{width}}  {'seconds':>9}  {'CPU s':>9}  {'peak RSS MB':>11}",
+        "-" * (width + 35),
     ]
     for step, label in STEPS.items():
         figure = figures[step]
-        lines.append(f"{label:<{width}}  {figure['seconds']:>9.2f}  {figure['peak_rss_mb']:>11.0f}")
+        lines.append(
+            f"{label:<{width}}  {figure['seconds']:>9.2f}  {figure['cpu_seconds']:>9.2f}  "
+            f"{figure['peak_rss_mb']:>11.0f}"
+        )
     lines.append("")
     for name, value in document["ratios"].items():  # type: ignore[union-attr]
         lines.append(f"{name:<40} {value:>7.2f}x")

@@ -280,10 +280,11 @@ def main(argv: list[str]) -> None:
     """Run one step and print its result line."""
     step, config_path = argv
     config = StepConfig.load(Path(config_path))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     details = STEPS[step](config)
-    seconds = time.perf_counter() - started
-    print(RESULT_MARKER + json.dumps({"seconds": seconds, **details}, default=str), flush=True)
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    result = {"seconds": seconds, "cpu_seconds": cpu_seconds, **details}
+    print(RESULT_MARKER + json.dumps(result, default=str), flush=True)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ def test_small_benchmark_runs_and_baselines_agree(tmp_path: Path) -> None:
     assert set(document["figures"]) == set(STEPS)
     for step, figure in document["figures"].items():
         assert figure["seconds"] > 0, step
+        assert figure["cpu_seconds"] > 0, step
         assert figure["peak_rss_mb"] > 0, step
     assert document["figures"]["definition_change"]["stale_segments"]
 
@@ -60,5 +61,7 @@ def test_small_benchmark_runs_and_baselines_agree(tmp_path: Path) -> None:
         "membership_over_duckdb_sql",
         "pandas_over_daily_partition",
         "pandas_over_membership",
+        "daily_partition_over_duckdb_sql_cpu",
+        "membership_over_duckdb_sql_cpu",
     }
     assert "baseline (a)" in completed.stdout
