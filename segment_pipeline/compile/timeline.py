@@ -96,10 +96,12 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
     some read needs (its filter, in its time range) are kept, and only those a company
     segment reads are attributed to a company (`with_companies`), the costly part.
     A filter's `where` is evaluated only on events of its name (a CASE, not an AND that
-    the engine may evaluate in full): reading JSON properties is costly too, and most
-    events belong to other names.
+    the engine may evaluate in full): reading JSON properties is costly too. The events
+    are first narrowed by name alone, the test the engine makes cheapest, and by time once
+    flagged, each filter's reads' ranges merged.
     """
     flags: dict[str, exp.Expression] = {}
+    ranges: dict[str, list[TimeRange]] = {}
     for read in reads:
         leaf = read.leaf
         matches: exp.Expression = exp.true()
@@ -109,39 +111,77 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
             ifs=[exp.If(this=col("event_name").eq(lit(leaf.event)), true=matches)],
             default=exp.false(),
         )
+        ranges.setdefault(hit_column(leaf), []).append(read_range(leaf.within, read.since))
+    if not reads:
+        events = events.where(exp.false())
+    else:
+        names = sorted({read.leaf.event for read in reads})
+        events = events.where(col("event_name").isin(*(lit(name) for name in names)))
     columns = ["contact_id", "company_id", "event_name", "occurred_at"]
     flagged = exp.select(
         *columns, *(exp.alias_(flag, name, copy=False) for name, flag in flags.items())
-    ).from_(events.where(events_read(reads)).subquery("visible_events", copy=False))
-    needed: dict[str, exp.Expression] = {}
-    for read in reads:
-        term = exp.and_(col(hit_column(read.leaf)), *read_range(read.leaf.within, read.since))
-        needed[term.sql()] = term
+    ).from_(events.subquery("visible_events", copy=False))
+    needed = [within_ranges(col(flag), flag_ranges) for flag, flag_ranges in ranges.items()]
     kept = (
         exp.select("*")
         .from_(flagged.subquery("flagged", copy=False))
-        .where(exp.or_(*needed.values()) if needed else exp.false(), copy=False)
+        .where(exp.or_(*needed) if needed else exp.false(), copy=False)
     )
     company_reads = [read for read in reads if read.entity == "company"]
     return with_companies(kept, [*columns, *flags], contact_versions, events_read(company_reads))
 
 
-def read_range(window: Window, since: datetime | None) -> list[exp.Expression]:
-    """Conditions on `occurred_at` selecting the events a leaf's timeline reads.
+@dataclass(frozen=True)
+class TimeRange:
+    """The instants `start <= occurred_at < end`; None leaves that side open."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def conditions(self) -> list[exp.Expression]:
+        """The range as conditions on `occurred_at` (none for all time)."""
+        conditions: list[exp.Expression] = []
+        if self.start is not None:
+            conditions.append(col("occurred_at") >= lit(self.start))
+        if self.end is not None:
+            conditions.append(col("occurred_at") < lit(self.end))
+        return conditions
+
+
+def read_range(window: Window, since: datetime | None) -> TimeRange:
+    """The `occurred_at` range of the events a leaf's timeline reads.
 
     A `from`/`to` window reads its days. From `since` on, a `last_days` window reads the
     events still inside it at `since` or later: an event that left it before `since` is
     counted and uncounted before the timeline starts.
     """
-    occurred_at = col("occurred_at")
-    conditions: list[exp.Expression] = []
+    start = end = None
     if window.start is not None and window.end is not None:
-        conditions.append(occurred_at >= lit(datetime.combine(window.start, time())))
+        start = datetime.combine(window.start, time())
         end = datetime.combine(window.end + timedelta(days=1), time())
-        conditions.append(occurred_at.copy() < lit(end))
     if since is not None and window.last_days is not None:
-        conditions.append(occurred_at.copy() >= lit(since - timedelta(days=window.last_days)))
-    return conditions
+        earliest = since - timedelta(days=window.last_days)
+        start = earliest if start is None else max(start, earliest)
+    return TimeRange(start, end)
+
+
+def within_ranges(condition: exp.Expression, ranges: list[TimeRange]) -> exp.Expression:
+    """`condition`, for events whose `occurred_at` is in any of the ranges (merged where
+    they overlap or touch)."""
+    merged: list[TimeRange] = []
+    for current in sorted(ranges, key=lambda r: (r.start is not None, r.start or datetime.min)):
+        last = merged[-1] if merged else None
+        if last is None or (
+            last.end is not None and current.start is not None and current.start > last.end
+        ):
+            merged.append(current)
+        else:
+            ends = None if last.end is None or current.end is None else max(last.end, current.end)
+            merged[-1] = TimeRange(last.start, ends)
+    terms = [exp.and_(*conditions) for r in merged if (conditions := r.conditions())]
+    if len(terms) < len(merged):
+        return condition
+    return exp.and_(condition, exp.paren(exp.or_(*terms)) if len(terms) > 1 else terms[0])
 
 
 @dataclass(frozen=True)
@@ -155,22 +195,14 @@ class EventRead:
 
 def events_read(reads: list[EventRead]) -> exp.Expression:
     """The events any of the reads needs, over the events' own columns: one term per
-    event name, each with the distinct time ranges its reads need (none if one reads all).
-
-    Every event is tested against this, so it is kept as small as the reads allow.
-    """
-    ranges: dict[str, dict[str, exp.Expression]] = {}
+    event name, with the time ranges its reads need, merged."""
+    ranges: dict[str, list[TimeRange]] = {}
     for read in reads:
-        conditions = read_range(read.leaf.within, read.since)
-        term = exp.and_(*conditions) if conditions else exp.true()
-        ranges.setdefault(read.leaf.event, {})[term.sql()] = term
-    terms: list[exp.Expression] = []
-    for name, name_ranges in ranges.items():
-        is_name = col("event_name").eq(lit(name))
-        if "TRUE" in name_ranges:
-            terms.append(is_name)
-        else:
-            terms.append(exp.and_(is_name, exp.paren(exp.or_(*name_ranges.values()))))
+        ranges.setdefault(read.leaf.event, []).append(read_range(read.leaf.within, read.since))
+    terms = [
+        within_ranges(col("event_name").eq(lit(name)), name_ranges)
+        for name, name_ranges in ranges.items()
+    ]
     return exp.or_(*terms) if terms else exp.false()
 
 
@@ -418,7 +450,7 @@ class TimelineCompiler:
             .where(col(hit_column(node)))
             .where(col(owner).is_(exp.null()).not_())
         )
-        for condition in read_range(node.within, self.since):
+        for condition in read_range(node.within, self.since).conditions():
             hits = hits.where(condition)
         return hits.where(moves)
 
@@ -569,7 +601,7 @@ class TimelineCompiler:
             .where(col(owner).is_(exp.null()).not_())
         )
         window = node.within
-        for condition in read_range(window, self.since):
+        for condition in read_range(window, self.since).conditions():
             hits = hits.where(condition)
         if self.since is not None:
             hits = hits.where(self._in_scope(col(owner)))
