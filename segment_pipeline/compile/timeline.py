@@ -301,7 +301,7 @@ class TimelineCompiler:
 
     # -- entities with a change point from `since` on --------------------------------------
 
-    def changed(self, entities: dict[str, str]) -> exp.Query:
+    def changed(self, entities: dict[str, str], *, prune_events: bool = True) -> exp.Query:
         """The entities with a change point in [`since`, `as_of`] (restricted mode only).
 
         Membership only changes at change points, so any other entity is a member at
@@ -315,6 +315,7 @@ class TimelineCompiler:
         data rules membership out (`may_hold`): most events are of entities that cannot be
         members anyway. Everything else they read is the same from `since` to `as_of`, so
         they are non-members all along, in the previous state too: they are unchanged.
+        `prune_events=False` keeps them, for a caller that prunes more widely itself.
         """
         assert self.since is not None
         since = lit(self.since)
@@ -342,7 +343,8 @@ class TimelineCompiler:
             event_parts.append(self._reattributed())
         if event_parts:
             events = union(event_parts, distinct=True)
-            parts.append(self.may_hold(events, entities) if self.reads_more_than_events else events)
+            prune = prune_events and self.reads_more_than_events
+            parts.append(self.may_hold(events, entities) if prune else events)
         return union(parts, distinct=True)
 
     @property

@@ -10,10 +10,12 @@ is the same and no landing date up to D has been ingested since. Nothing before 
 of D + 1 can have changed, so the timeline is computed from that instant on, over
 window-sized slices of history, for the entities with a change point from then on only
 (and of those with only event change points, only the ones whose other data lets them be
-members): everyone else keeps the state's membership, and a member whose stretch began
-before it the state's join time. The entities late rows reach (`late.py`) start from the
-earliest late row instead. The rare member the state cannot date (a late row that closed a
-gap the previous day saw) is evaluated on its whole history, in one pass for all segments.
+members; in a segment nothing references, only the previous members and those that can be
+members at `as_of`): everyone else keeps the state's membership, and a member whose
+stretch began before it the state's join time. The entities late rows reach (`late.py`)
+start from the earliest late row instead. The rare member the state cannot date (a late row
+that closed a gap the previous day saw) is evaluated on its whole history, in one pass for
+all segments.
 """
 
 from __future__ import annotations
@@ -275,8 +277,12 @@ class MembershipRun:
             return exp.select("entity_id").from_(changed).where(flag if late else exp.not_(flag))
 
         day = TimelineCompiler(segment, self.as_of, since=self.since, scope=scope(late=False))
+        # An unreferenced segment's changed entities are all pruned below, so not twice.
+        prune_widely = segment.name not in self.referenced and day.reads_more_than_events
         flagged = exp.select("entity_id", exp.alias_(exp.false(), "late")).from_(
-            exp.alias_(day.changed(self.entities).subquery(), "changed")
+            exp.alias_(
+                day.changed(self.entities, prune_events=not prune_widely).subquery(), "changed"
+            )
         )
         compilers = [day]
         if self.since_late is None:
@@ -293,7 +299,7 @@ class MembershipRun:
             compilers.append(
                 TimelineCompiler(segment, self.as_of, since=self.since_late, scope=scope(late=True))
             )
-        if segment.name not in self.referenced and day.reads_more_than_events:
+        if prune_widely:
             self._drop_non_members(segment, day)
         return compilers
 
