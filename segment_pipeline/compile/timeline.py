@@ -89,7 +89,7 @@ def hit_column(leaf: EventCondition) -> str:
     return "hit_" + hashlib.sha256(f"{leaf.event}\n{where}".encode()).hexdigest()[:12]
 
 
-def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str) -> exp.Query:
+def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str) -> exp.Select:
     """One pass over the visible events: a boolean column per distinct event filter.
 
     `events` are visible events before attribution (`visible_event_rows`). Only the events
@@ -117,9 +117,12 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
     else:
         names = sorted({read.leaf.event for read in reads})
         events = events.where(col("event_name").isin(*(lit(name) for name in names)))
-    columns = ["contact_id", "company_id", "event_name", "occurred_at"]
     flagged = exp.select(
-        *columns, *(exp.alias_(flag, name, copy=False) for name, flag in flags.items())
+        "contact_id",
+        "company_id",
+        "event_name",
+        "occurred_at",
+        *(exp.alias_(flag, name, copy=False) for name, flag in flags.items()),
     ).from_(events.subquery("visible_events", copy=False))
     needed = [within_ranges(col(flag), flag_ranges) for flag, flag_ranges in ranges.items()]
     kept = (
@@ -128,7 +131,9 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
         .where(exp.or_(*needed) if needed else exp.false(), copy=False)
     )
     company_reads = [read for read in reads if read.entity == "company"]
-    return with_companies(kept, [*columns, *flags], contact_versions, events_read(company_reads))
+    # The company lookup reads `event_name`; the timelines read the flags.
+    hit_columns = ["contact_id", "company_id", "occurred_at", *flags]
+    return with_companies(kept, hit_columns, contact_versions, events_read(company_reads))
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def with_companies(
     columns: list[str],
     contact_versions: str,
     needs_company: exp.Expression,
-) -> exp.Query:
+) -> exp.Select:
     """`columns` of the events, each event attributed to a company.
 
     An event without `company_id` belongs to the company its contact belonged to when it
@@ -89,29 +89,36 @@ def with_companies(
     `contact_versions` names a relation shaped like `visible_versions(..., "contact", ...)`.
     Looking the version up is the costly part, so it is done only for the events that
     `needs_company` holds for (a condition on the events' columns); the others keep the
-    company they came with, possibly none.
+    company they came with, possibly none. They still go through the same left join, with
+    a NULL key that matches nothing: one pass over the events, where a union of the two
+    kinds would read them twice.
     """
-    needed = exp.func("coalesce", needs_company, exp.false())
-    own = (
-        exp.select(*columns)
-        .from_("visible")
-        .where(exp.or_(col("company_id").is_(exp.null()).not_(), exp.not_(needed.copy())))
-    )
-    looked_up = (
-        exp.select(*(col(name, "v" if name == "company_id" else "e") for name in columns))
-        .from_(exp.alias_(exp.to_table("visible"), "e"))
+
+    def of_event(node: exp.Expression) -> exp.Expression:
+        return col(node.name, "e") if isinstance(node, exp.Column) else node
+
+    looked_up = exp.and_(col("company_id", "e").is_(exp.null()), needs_company.transform(of_event))
+    key = exp.Case(ifs=[exp.If(this=looked_up, true=col("contact_id", "e"))])
+    company = exp.func("coalesce", col("company_id", "e"), col("company_id", "v"))
+    return (
+        exp.select(
+            *(
+                exp.alias_(company, name) if name == "company_id" else col(name, "e")
+                for name in columns
+            )
+        )
+        .from_(events.subquery("e", copy=False))
         .join(
             exp.alias_(exp.to_table(contact_versions), "v"),
-            on=template(
-                "v.entity_id = e.contact_id and v.is_present "
-                "and v.valid_from <= e.occurred_at and e.occurred_at < v.valid_to"
+            on=exp.and_(
+                col("entity_id", "v").eq(key),
+                template(
+                    "v.is_present and v.valid_from <= e.occurred_at and e.occurred_at < v.valid_to"
+                ),
             ),
             join_type="left",
         )
-        .where(col("company_id", "e").is_(exp.null()))
-        .where(needed)
     )
-    return exp.union(own, looked_up, distinct=False, copy=False).with_("visible", as_=events)
 
 
 def visible_events(
@@ -119,7 +126,7 @@ def visible_events(
     contact_versions: str,
     *,
     wanted: exp.Expression | None = None,
-) -> exp.Query:
+) -> exp.Select:
     """Visible events, each attributed to a company (`with_companies`); `wanted` keeps
     only the events a caller reads, a condition on the events' own columns."""
     events = visible_event_rows(snapshot_date)
