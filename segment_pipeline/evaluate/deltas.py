@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 from sqlglot import exp
 
+from segment_pipeline.definitions.conditions import CompanyAttribute
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.membership import MembershipRun
 from segment_pipeline.evaluate.reasons import Explainer
@@ -68,12 +69,15 @@ def _changes(segment: Segment, snapshot_date: date, previous: date | None) -> ex
     )
 
 
-def _latest_versions(run: MembershipRun, entity: str, entity_ids: list[str]) -> pd.DataFrame:
-    """The current (as-of) version of some entities, by entity_id."""
+def _latest_versions(
+    run: MembershipRun, entity: str, entity_ids: list[str], columns: list[str]
+) -> pd.DataFrame:
+    """Whether some entities' current (as-of) version is present, and its `columns`, by
+    entity_id."""
     wanted = pd.DataFrame({"entity_id": pd.Series(entity_ids, dtype="str")})
     with run.warehouse.registered("wanted_versions", wanted) as ids:
         query = (
-            exp.select("*")
+            exp.select("entity_id", "is_present", *columns)
             .from_(run.current_versions(entity))
             .where(col("entity_id").isin(query=exp.select("entity_id").from_(ids)))
         )
@@ -81,10 +85,21 @@ def _latest_versions(run: MembershipRun, entity: str, entity_ids: list[str]) -> 
 
 
 def removal_reasons(run: MembershipRun, segment: Segment, removed: pd.DataFrame) -> pd.DataFrame:
-    """`reason` and `reason_detail` for removed members."""
+    """`reason` and `reason_detail` for removed members.
+
+    Only the columns the sentences show are read: removals are many on a busy day, and
+    the versions are wide.
+    """
     removed = removed.copy()
     ids = removed["entity_id"].tolist()
-    versions = _latest_versions(run, segment.entity, ids)
+    explainer = Explainer(segment.where)
+    reads_company = segment.entity == "contact" and any(
+        isinstance(leaf, CompanyAttribute) for _, leaf in explainer.leaves
+    )
+    columns = explainer.attribute_columns
+    if reads_company and "company_id" not in columns:
+        columns = [*columns, "company_id"]
+    versions = _latest_versions(run, segment.entity, ids, columns)
     present = versions["is_present"].reindex(ids).fillna(False).astype(bool).to_numpy()
     changed = (removed["previous_version"] != segment.version).to_numpy()
     removed["reason"] = "no_longer_matches"
@@ -93,29 +108,32 @@ def removal_reasons(run: MembershipRun, segment: Segment, removed: pd.DataFrame)
     removed["reason_detail"] = None
     unmatched = removed["reason"] == "no_longer_matches"
     if unmatched.any():
+        unmatched_ids = removed.loc[unmatched, "entity_id"].tolist()
+        companies = pd.DataFrame()
+        if reads_company:
+            company_ids = versions["company_id"].dropna().unique().tolist()
+            companies = _latest_versions(run, "company", company_ids, explainer.company_columns)
         removed.loc[unmatched, "reason_detail"] = _details(
-            run, segment, removed.loc[unmatched, "entity_id"].tolist(), versions
+            run, segment, explainer, unmatched_ids, versions, companies
         )
     return removed
 
 
 def _details(
-    run: MembershipRun, segment: Segment, ids: list[str], versions: pd.DataFrame
+    run: MembershipRun,
+    segment: Segment,
+    explainer: Explainer,
+    ids: list[str],
+    versions: pd.DataFrame,
+    companies: pd.DataFrame,
 ) -> list[str]:
-    values = run.leaf_values(segment, ids)
-    companies = pd.DataFrame()
-    if segment.entity == "contact" and "company_id" in versions:
-        company_ids = versions["company_id"].dropna().unique().tolist()
-        companies = _latest_versions(run, "company", company_ids)
-    explainer = Explainer(segment.where)
-    values_of = values.to_dict("index")
+    values_of = run.leaf_values(segment, ids, explainer.value_columns).to_dict("index")
     versions_of = versions.to_dict("index")
     companies_of = companies.to_dict("index")
     details = []
     for entity_id in ids:
         attributes = versions_of.get(entity_id, {})
-        company_id = attributes.get("company_id") if segment.entity == "contact" else None
-        company = companies_of.get(company_id)
+        company = companies_of.get(attributes.get("company_id"))
         if company is not None and not company["is_present"]:
             company = None
         details.append(explainer.explain(values_of[entity_id], attributes, company))

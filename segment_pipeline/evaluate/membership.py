@@ -346,26 +346,29 @@ class MembershipRun:
         frame.insert(1, "entity_type", segment.entity)
         return frame[MEMBER_COLUMNS]
 
-    def leaf_values(self, segment: Segment, entity_ids: list[str]) -> pd.DataFrame:
-        """Each leaf's value (and event counts) at `as_of` for some entities, by entity_id.
+    def leaf_values(
+        self, segment: Segment, entity_ids: list[str], columns: list[str]
+    ) -> pd.DataFrame:
+        """Timeline `columns` (leaf values, event counts) at `as_of` for some entities, by
+        entity_id.
 
         An incremental timeline has no rows for entities without a change point; those
         asked for (removed since an older snapshot) are evaluated on their whole history.
         """
         wanted = pd.DataFrame({"entity_id": pd.Series(entity_ids, dtype="str")})
         with self.warehouse.registered("wanted_entities", wanted) as ids:
-            values = self._values_at_as_of(timeline_table(segment.name), ids)
+            values = self._values_at_as_of(timeline_table(segment.name), ids, columns)
         missing = wanted[~wanted["entity_id"].isin(values.index)]
         if missing.empty:
             return values
         with self.warehouse.registered("absent_entities", missing) as ids:
             self._whole_history([segment], {segment.entity: [exp.select("entity_id").from_(ids)]})
-            whole = self._values_at_as_of(timeline_table(segment.name, WHOLE_HISTORY), ids)
+            whole = self._values_at_as_of(timeline_table(segment.name, WHOLE_HISTORY), ids, columns)
         return pd.concat([values, whole])
 
-    def _values_at_as_of(self, timeline: str, ids: exp.Table) -> pd.DataFrame:
+    def _values_at_as_of(self, timeline: str, ids: exp.Table, columns: list[str]) -> pd.DataFrame:
         query = (
-            exp.select("*")
+            exp.select("entity_id", *columns)
             .from_(timeline)
             .where(col("t").eq(lit(self.as_of)))
             .where(col("entity_id").isin(query=exp.select("entity_id").from_(ids)))

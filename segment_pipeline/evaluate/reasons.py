@@ -8,10 +8,11 @@ marketer understands, e.g. `where.all[1]: event pricing_viewed in the last 30 da
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from sqlglot import exp
 
+from segment_pipeline.compile.timeline import LeafColumns
 from segment_pipeline.definitions.conditions import (
     AllOf,
     AnyOf,
@@ -35,7 +36,28 @@ class Explainer:
 
     def __init__(self, where: Condition) -> None:
         self.where = where
-        self.index = {path: index for index, (path, _) in enumerate(iter_leaves(where), 1)}
+        self.leaves = list(iter_leaves(where))
+        self.index = {path: index for index, (path, _) in enumerate(self.leaves, 1)}
+
+    @property
+    def value_columns(self) -> list[str]:
+        """The timeline columns it reads at `as_of`: each leaf's value, and event counts."""
+        columns = []
+        for index, (_, leaf) in enumerate(self.leaves, 1):
+            columns.append(LeafColumns(index).at)
+            if isinstance(leaf, EventCondition):
+                columns.append(LeafColumns(index).count_at)
+        return columns
+
+    @property
+    def attribute_columns(self) -> list[str]:
+        """The entity's attribute columns its sentences show."""
+        return _columns_of(leaf for _, leaf in self.leaves if isinstance(leaf, Attribute))
+
+    @property
+    def company_columns(self) -> list[str]:
+        """The company attribute columns its sentences show."""
+        return _columns_of(leaf for _, leaf in self.leaves if isinstance(leaf, CompanyAttribute))
 
     def holds(self, condition: Condition, path: str, values: Mapping[str, object]) -> bool:
         """The condition's value from the leaf values `at_<i>`."""
@@ -48,7 +70,7 @@ class Explainer:
             return all(results) if isinstance(condition, AllOf) else any(results)
         if isinstance(condition, Not):
             return not self.holds(condition.condition, f"{path}.not", values)
-        return bool(values[f"at_{self.index[path]}"])
+        return bool(values[LeafColumns(self.index[path]).at])
 
     def culprit(
         self, condition: Condition, path: str, values: Mapping[str, object], want: bool = True
@@ -80,7 +102,7 @@ class Explainer:
         path, leaf, holds = found
         index = self.index[path]
         if isinstance(leaf, EventCondition):
-            count = int(values.get(f"n_at_{index}") or 0)
+            count = int(values.get(LeafColumns(index).count_at) or 0)
             times = "1 time" if count == 1 else f"{count} times"
             need = (
                 f"must not be {leaf.count.describe()}"
@@ -94,17 +116,20 @@ class Explainer:
         if isinstance(leaf, CompanyAttribute) and company_attributes is None:
             return f"{path}: {describe_leaf(leaf)}: the contact has no current company"
         source = attributes if isinstance(leaf, Attribute) else company_attributes or {}
-        shown = ", ".join(f"{name} is {_value_words(source.get(name))}" for name in _columns(leaf))
+        shown = ", ".join(
+            f"{name} is {_value_words(source.get(name))}" for name in _columns_of([leaf])
+        )
         suffix = " (must not hold)" if holds else ""
         return f"{path}: {describe_leaf(leaf)}: {shown}{suffix}"
 
 
-def _columns(leaf: Attribute | CompanyAttribute) -> list[str]:
-    """Attribute columns a predicate reads, in order of appearance, once each."""
+def _columns_of(leaves: Iterable[Attribute | CompanyAttribute]) -> list[str]:
+    """Attribute columns the predicates read, in order of appearance, once each."""
     names: list[str] = []
-    for column in leaf.predicate.expression.find_all(exp.Column):
-        if column.name not in names and not column.table:
-            names.append(column.name)
+    for leaf in leaves:
+        for column in leaf.predicate.expression.find_all(exp.Column):
+            if column.name not in names and not column.table:
+                names.append(column.name)
     return names
 
 
