@@ -99,6 +99,10 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
     the engine may evaluate in full): reading JSON properties is costly too. The events
     are first narrowed by name alone, the test the engine makes cheapest, and by time once
     flagged, each filter's reads' ranges merged.
+
+    The rows are stored by event name (its rank, a cheaper sort key than the text) then
+    time: every timeline reads one filter over one time range, and the engine's min/max
+    per block of rows (zonemaps) then skips the blocks of other names and times.
     """
     flags: dict[str, exp.Expression] = {}
     ranges: dict[str, list[TimeRange]] = {}
@@ -112,11 +116,10 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
             default=exp.false(),
         )
         ranges.setdefault(hit_column(leaf), []).append(read_range(leaf.within, read.since))
-    if not reads:
-        events = events.where(exp.false())
-    else:
-        names = sorted({read.leaf.event for read in reads})
-        events = events.where(col("event_name").isin(*(lit(name) for name in names)))
+    names = sorted({read.leaf.event for read in reads})
+    events = events.where(
+        col("event_name").isin(*(lit(name) for name in names)) if names else exp.false()
+    )
     flagged = exp.select(
         "contact_id",
         "company_id",
@@ -131,9 +134,21 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
         .where(exp.or_(*needed) if needed else exp.false(), copy=False)
     )
     company_reads = [read for read in reads if read.entity == "company"]
-    # The company lookup reads `event_name`; the timelines read the flags.
-    hit_columns = ["contact_id", "company_id", "occurred_at", *flags]
-    return with_companies(kept, hit_columns, contact_versions, events_read(company_reads))
+    columns = ["contact_id", "company_id", "event_name", "occurred_at", *flags]
+    attributed = with_companies(kept, columns, contact_versions, events_read(company_reads))
+    # The timelines read the flags, not the name.
+    hits = exp.select("contact_id", "company_id", "occurred_at", *flags).from_(
+        attributed.subquery("attributed", copy=False)
+    )
+    if not names:
+        return hits
+    rank = exp.Case(
+        ifs=[
+            exp.If(this=col("event_name").eq(lit(name)), true=lit(i))
+            for i, name in enumerate(names)
+        ]
+    )
+    return hits.order_by(rank, "occurred_at", copy=False)
 
 
 @dataclass(frozen=True)
