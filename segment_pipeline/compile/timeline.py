@@ -187,7 +187,8 @@ def read_range(window: Window, since: datetime | None) -> TimeRange:
 
 def within_ranges(condition: exp.Expression, ranges: list[TimeRange]) -> exp.Expression:
     """`condition`, for events whose `occurred_at` is in any of the ranges (merged where
-    they overlap or touch)."""
+    they overlap or touch). The time test comes first: the engine evaluates an AND from
+    left to right, and comparing timestamps is cheaper than most conditions."""
     merged: list[TimeRange] = []
     for current in sorted(ranges, key=lambda r: (r.start is not None, r.start or datetime.min)):
         last = merged[-1] if merged else None
@@ -201,7 +202,7 @@ def within_ranges(condition: exp.Expression, ranges: list[TimeRange]) -> exp.Exp
     terms = [exp.and_(*conditions) for r in merged if (conditions := r.conditions())]
     if len(terms) < len(merged):
         return condition
-    return exp.and_(condition, exp.paren(exp.or_(*terms)) if len(terms) > 1 else terms[0])
+    return exp.and_(exp.paren(exp.or_(*terms)) if len(terms) > 1 else terms[0], condition)
 
 
 @dataclass(frozen=True)
