@@ -26,15 +26,16 @@ def _parsed(sql: str) -> exp.Expression:
 
 
 def lit(value: str | int | float | bool | date | datetime | None) -> exp.Expression:
-    """A Python value as a typed SQL literal."""
+    """A Python value as a typed SQL literal (types given as such, not parsed from text:
+    timelines use thousands of literals)."""
     if value is None:
         return exp.null()
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, datetime):
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP)
     if isinstance(value, date):
-        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.DATE)
     if isinstance(value, int | float):
         return exp.Literal.number(value)
     return exp.Literal.string(value)
