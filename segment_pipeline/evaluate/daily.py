@@ -8,10 +8,11 @@ from datetime import date
 
 from sqlglot import exp
 
-from segment_pipeline.compile.timeline import members_table
+from segment_pipeline.compile.relations import members_table
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.evaluate.deltas import DeltaResult, write_deltas
-from segment_pipeline.evaluate.membership import MembershipRun, required_segments
+from segment_pipeline.evaluate.membership import MembershipRun
+from segment_pipeline.evaluate.planning import required_segments
 from segment_pipeline.evaluate.snapshot import SnapshotResult, write_snapshot
 from segment_pipeline.warehouse.engine import Warehouse
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlglot import exp
 
-from segment_pipeline.compile.timeline import LeafColumns
+from segment_pipeline.compile.spec import LeafColumns
 from segment_pipeline.definitions.conditions import (
     AllOf,
     AnyOf,

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sqlglot import exp
 
-from segment_pipeline.compile.timeline import changed_table
+from segment_pipeline.compile.relations import changed_table
 from segment_pipeline.definitions.project import load_project
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.membership import MembershipRun
@@ -116,8 +116,8 @@ def test_changed_entities_that_cannot_qualify_are_not_re_evaluated(
     run = MembershipRun(warehouse, project, DAY_2)
     evaluate(run, segments)
 
-    assert run.incremental == set(names)
-    assert (run.since_late is not None) == late
+    assert run.plan.incremental == set(names)
+    assert (run.plan.since_late is not None) == late
     flagged = run.warehouse.query(
         exp.select("entity_id", "late")
         .from_(changed_table("senior_clickers"))
@@ -175,7 +175,7 @@ def test_late_rows_that_restore_a_referenced_membership_reach_the_referencing_se
     run = MembershipRun(warehouse, project, DAY_2)
     evaluate(run, segments)
 
-    assert run.incremental == {"clicking_companies", "at_clicking_companies"}
+    assert run.plan.incremental == {"clicking_companies", "at_clicking_companies"}
     members = run.members(project.segments["at_clicking_companies"])
     assert list(zip(members["entity_id"], members["joined_at"], strict=True)) == [
         ("c1", pd.Timestamp("2025-12-30 10:00:00"))

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from segment_pipeline.compile.timeline import TimeRange, within_ranges
+from segment_pipeline.compile.event_pass import TimeRange, within_ranges
 
 DAY_0 = datetime(2026, 1, 1)
 bounds = st.none() | st.integers(0, 12).map(lambda hours: DAY_0 + timedelta(hours=hours))

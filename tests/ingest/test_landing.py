@@ -298,7 +298,7 @@ def test_undeclared_columns_are_ignored_and_reported(warehouse, sources, landing
 def test_event_company_comes_from_the_contact_at_the_time_it_happened(
     warehouse, sources, landing, tmp_path: Path
 ):
-    from segment_pipeline.evaluate.visible import visible_events, visible_versions
+    from segment_pipeline.compile.visible import visible_events, visible_versions
 
     landing.jsonl(
         "2026-01-01",

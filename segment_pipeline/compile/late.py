@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 
 from sqlglot import exp
 
+from segment_pipeline.compile.relations import late_table
+from segment_pipeline.compile.visible import as_of, landed_rows_since
 from segment_pipeline.definitions.conditions import (
     CompanyAttribute,
     EventCondition,
@@ -23,14 +25,8 @@ from segment_pipeline.definitions.conditions import (
     iter_leaves,
 )
 from segment_pipeline.definitions.segments import Segment
-from segment_pipeline.evaluate.visible import as_of, landed_rows_since
 from segment_pipeline.sql import col, lit, union
 from segment_pipeline.warehouse.schema import history_table
-
-
-def late_table(segment: str) -> str:
-    """The run's temp table of a segment's entities that start from the first change."""
-    return f"late__{segment}"
 
 
 def _late_rows(table: str, stamp: str, snapshot_date: date) -> exp.Select:
