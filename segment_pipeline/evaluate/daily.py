@@ -12,6 +12,7 @@ from segment_pipeline.compile.relations import members_table
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.evaluate.deltas import DeltaResult, write_deltas
 from segment_pipeline.evaluate.membership import MembershipRun
+from segment_pipeline.evaluate.personas import Coverage, write_picked_contacts
 from segment_pipeline.evaluate.planning import required_segments
 from segment_pipeline.evaluate.snapshot import SnapshotResult, write_snapshot
 from segment_pipeline.warehouse.engine import Warehouse
@@ -23,6 +24,8 @@ class SegmentDay:
 
     snapshot: SnapshotResult
     delta: DeltaResult
+    #: For a company segment with personas: how its picked contacts cover its companies.
+    coverage: Coverage | None = None
 
 
 def materialize_day(
@@ -54,6 +57,9 @@ def materialize_day(
                 exp.to_table(members_table(segment.name)),
                 refresh=segment.name in refresh,
             )
+            coverage = None
+            if segment.personas is not None:
+                coverage = write_picked_contacts(warehouse, segment, project.sources, snapshot)
             delta = write_deltas(run, segment, snapshot_date)
-            results[segment.name] = SegmentDay(snapshot, delta)
+            results[segment.name] = SegmentDay(snapshot, delta, coverage)
     return results

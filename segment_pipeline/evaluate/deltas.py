@@ -17,6 +17,7 @@ from sqlglot import exp
 from segment_pipeline.definitions.conditions import CompanyAttribute
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.membership import MembershipRun
+from segment_pipeline.evaluate.persona_reasons import contact_deltas
 from segment_pipeline.evaluate.reasons import Explainer
 from segment_pipeline.evaluate.snapshot import previous_run
 from segment_pipeline.sql import col, lit, template
@@ -36,6 +37,9 @@ class DeltaResult:
     added: int
     removed_by_reason: dict[str, int] = field(default_factory=dict)
     preview: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Picked contacts of a company segment with personas: added, and removed by reason.
+    contacts_added: int = 0
+    contacts_removed_by_reason: dict[str, int] = field(default_factory=dict)
 
     @property
     def removed(self) -> int:
@@ -148,13 +152,18 @@ def write_deltas(run: MembershipRun, segment: Segment, snapshot_date: date) -> D
     changes = warehouse.query(_changes(segment, snapshot_date, previous_date))
     added = changes[changes["change"] == "added"].assign(reason=None, reason_detail=None)
     removed = removal_reasons(run, segment, changes[changes["change"] == "removed"])
-    rows = pd.concat([added, removed], ignore_index=True).assign(
-        snapshot_date=snapshot_date,
-        segment=segment.name,
-        entity_type=segment.entity,
-        definition_version=segment.version,
-    )[DELTA_COLUMNS]
-    rows = rows.sort_values(["change", "entity_id"], ignore_index=True)
+    frames = [added.assign(entity_type=segment.entity), removed.assign(entity_type=segment.entity)]
+    contacts = pd.DataFrame(columns=["change", "reason"])
+    if segment.personas is not None:
+        dates = (snapshot_date, previous_date)
+        contacts = contact_deltas(warehouse, segment, run.project.sources, dates, removed)
+        frames.append(contacts)
+    changed = [frame for frame in frames if len(frame)]
+    rows = pd.concat(changed, ignore_index=True) if changed else pd.DataFrame()
+    rows = rows.reindex(columns=DELTA_COLUMNS).assign(
+        snapshot_date=snapshot_date, segment=segment.name, definition_version=segment.version
+    )
+    rows = rows.sort_values(["entity_type", "change", "entity_id", "company_id"], ignore_index=True)
     day = exp.and_(
         col("segment").eq(lit(segment.name)), col("snapshot_date").eq(lit(snapshot_date))
     )
@@ -172,4 +181,8 @@ def write_deltas(run: MembershipRun, segment: Segment, snapshot_date: date) -> D
         added=len(added),
         removed_by_reason=removed["reason"].value_counts().to_dict(),
         preview=rows.head(10),
+        contacts_added=int((contacts["change"] == "added").sum()),
+        contacts_removed_by_reason=contacts.loc[contacts["change"] == "removed", "reason"]
+        .value_counts()
+        .to_dict(),
     )

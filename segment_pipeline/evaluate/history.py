@@ -3,7 +3,9 @@
 Rebuilding a segment's whole history from its deltas in date order (rather than patching
 it) keeps it consistent when an earlier range is backfilled: deltas are small, and the
 history is a pure function of them. A stretch depends only on its entity's deltas, so a
-daily run rebuilds only the entities with a delta on or after its first day.
+daily run rebuilds only the entities with a delta on or after its first day. A picked
+contact that moves between member companies is removed and added on the same day: the
+removal ends the old stretch before the addition starts the new one.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ def rebuild_history(warehouse: Warehouse, segment: str, since: date | None = Non
                    lead(reason) over stretch as next_reason
             from segment_deltas
             where :scope
-            window stretch as (partition by entity_type, entity_id order by snapshot_date)
+            window stretch as (
+                partition by entity_type, entity_id order by snapshot_date, change desc
+            )
         ) as ordered
         where change = 'added'
         """,

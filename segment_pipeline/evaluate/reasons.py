@@ -117,7 +117,7 @@ class Explainer:
             return f"{path}: {describe_leaf(leaf)}: the contact has no current company"
         source = attributes if isinstance(leaf, Attribute) else company_attributes or {}
         shown = ", ".join(
-            f"{name} is {_value_words(source.get(name))}" for name in _columns_of([leaf])
+            f"{name} is {value_words(source.get(name))}" for name in _columns_of([leaf])
         )
         suffix = " (must not hold)" if holds else ""
         return f"{path}: {describe_leaf(leaf)}: {shown}{suffix}"
@@ -133,7 +133,8 @@ def _columns_of(leaves: Iterable[Attribute | CompanyAttribute]) -> list[str]:
     return names
 
 
-def _value_words(value: object) -> str:
+def value_words(value: object) -> str:
+    """A value as a sentence shows it: text quoted, a missing value as `missing`."""
     if value is None or (isinstance(value, float) and value != value):
         return "missing"
     if isinstance(value, str):

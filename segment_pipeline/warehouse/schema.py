@@ -69,6 +69,10 @@ OUTPUT_TABLES: dict[str, dict[str, str]] = {
         "reason_detail": "VARCHAR",
         "joined_at": "TIMESTAMP",
         "definition_version": "VARCHAR",
+        # Picked contacts of company segments: where and as what they were (are) picked.
+        "company_id": "VARCHAR",
+        "persona": "VARCHAR",
+        "persona_rank": "INTEGER",
     },
     "segment_history": {
         "segment": "VARCHAR",

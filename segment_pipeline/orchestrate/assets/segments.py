@@ -21,6 +21,7 @@ from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.audits import duplicate_members, joins_after_as_of, unbalanced_days
 from segment_pipeline.evaluate.daily import SegmentDay, materialize_day
 from segment_pipeline.evaluate.history import rebuild_history
+from segment_pipeline.evaluate.personas import Coverage
 from segment_pipeline.orchestrate.assets.ingest import INGEST_KEYS
 from segment_pipeline.orchestrate.partitions import partition_dates
 from segment_pipeline.orchestrate.resources import (
@@ -84,6 +85,27 @@ def _spec(segment: Segment) -> dg.AssetSpec:
     )
 
 
+def _entity_types(segment: Segment) -> list[str]:
+    """The entity types of a segment's snapshot rows: its own, and its picked contacts."""
+    return [segment.entity, *(["contact"] if segment.personas is not None else [])]
+
+
+def _coverage(coverage: Coverage) -> dict[str, object]:
+    """The day's contact coverage: what "are we reaching these accounts?" needs."""
+    uncovered = coverage.uncovered
+    return {
+        "companies": coverage.companies,
+        "companies_with_contacts": coverage.covered,
+        "picked_contacts": coverage.contacts,
+        "contacts_by_persona": dg.MetadataValue.json(coverage.contacts_by_persona),
+        "companies_without_contacts": dg.MetadataValue.md(
+            uncovered.to_markdown(index=False)
+            if len(uncovered)
+            else "every company has a picked contact"
+        ),
+    }
+
+
 def _definition(segment: Segment) -> dict[str, object]:
     return json.loads(segment.definition_json())
 
@@ -94,7 +116,18 @@ def _metadata(days: list[date], results: list[SegmentDay]) -> dict[str, object]:
     for day in results:
         removed.update(day.delta.removed_by_reason)
     preview = last.delta.preview
+    contacts: dict[str, object] = {}
+    if last.coverage is not None:
+        removed_contacts: Counter[str] = Counter()
+        for day in results:
+            removed_contacts.update(day.delta.contacts_removed_by_reason)
+        contacts = {
+            **_coverage(last.coverage),
+            "contacts_added": sum(day.delta.contacts_added for day in results),
+            "contacts_removed_by_reason": dg.MetadataValue.json(dict(removed_contacts)),
+        }
     return {
+        **contacts,
         "dagster/row_count": last.snapshot.members,
         "snapshot_dates": f"{days[0]} .. {days[-1]}" if len(days) > 1 else str(days[0]),
         "members": last.snapshot.members,
@@ -154,7 +187,13 @@ def build_segment_assets(
             audits = {
                 name: (
                     duplicate_members(warehouse, name, days),
-                    unbalanced_days(warehouse, name, current.segments[name].entity, days),
+                    sorted(
+                        {
+                            day
+                            for entity in _entity_types(current.segments[name])
+                            for day in unbalanced_days(warehouse, name, entity, days)
+                        }
+                    ),
                     joins_after_as_of(warehouse, name, days),
                 )
                 for name in names

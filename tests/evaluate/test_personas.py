@@ -1,0 +1,185 @@
+"""Picked contacts of a company segment (SPEC 7) and their four removal reasons (SPEC 8),
+each produced on purpose through real Dagster runs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import SOURCES
+
+DAY1, DAY2 = date(2026, 1, 5), date(2026, 1, 6)
+BEFORE = "2025-12-01T00:00:00Z"
+LATER = "2025-12-02T00:00:00Z"
+CHANGED = "2026-01-06T08:00:00Z"
+
+ACCOUNTS = {
+    "entity": "company",
+    "where": {"attribute": "employee_count >= 500"},
+    "personas": {
+        "max_contacts_per_company": 2,
+        "list": [
+            {"name": "buyer", "where": "seniority = 'vp'", "max_contacts": 1},
+            {"name": "champion", "where": "lower(title) LIKE '%growth%'"},
+        ],
+    },
+}
+COMPANIES = ["acme", "beta", "gamma", "omega", "zeta", "epsilon", "theta", "small"]
+
+
+def contact(contact_id: str, company: str, **attributes: object) -> dict[str, object]:
+    return {"contact_id": contact_id, "updated_at": BEFORE, "company_id": company, **attributes}
+
+
+@pytest.fixture
+def accounts(pipeline, project_dir, landing):
+    """Day 1: member companies with picked contacts; day 2: one removal of each reason."""
+    sources = {
+        **SOURCES,
+        "contacts": {"columns": {**SOURCES["contacts"]["columns"], "title": "text"}},
+    }
+    (project_dir.root / "sources.yml").write_text(yaml.safe_dump(sources))
+    project_dir.segment("accounts", ACCOUNTS)
+    landing.jsonl(
+        "2026-01-05",
+        "companies",
+        [
+            {
+                "company_id": name,
+                "updated_at": BEFORE,
+                "employee_count": 100 if name == "small" else 800,
+            }
+            for name in COMPANIES
+        ],
+    )
+    landing.jsonl(
+        "2026-01-05",
+        "contacts",
+        [
+            contact("a_vp", "acme", seniority="vp", title="CFO"),
+            # buyer is full: not picked, though as a champion it would come first
+            contact("a_vp2", "acme", seniority="vp", title="Growth VP"),
+            contact("a_growth", "acme", title="Head of Growth", updated_at=LATER),
+            contact("b_growth", "beta", title="Growth"),
+            contact("g_mover", "gamma", title="Growth"),
+            contact("g_former", "gamma", title="Growth hacker", is_former_employee=False),
+            contact("o_title", "omega", title="Growth manager"),
+            contact("z_first", "zeta", title="Growth"),
+            contact("z_second", "zeta", title="Growth", updated_at=LATER),
+            # two per company: not picked
+            contact("z_third", "zeta", title="Growth", updated_at=LATER),
+            contact("t_lead", "theta", seniority="vp", title="CFO"),
+            contact("s_growth", "small", title="Growth"),
+        ],
+    )
+    landing.jsonl(
+        "2026-01-06",
+        "companies",
+        [{"company_id": "beta", "updated_at": CHANGED, "employee_count": 100}],
+    )
+    landing.jsonl(
+        "2026-01-06",
+        "contacts",
+        [
+            {**contact("g_mover", "epsilon", title="Growth"), "updated_at": CHANGED},
+            {
+                **contact("g_former", "gamma", title="Growth hacker", is_former_employee=True),
+                "updated_at": CHANGED,
+            },
+            {**contact("o_title", "omega", title="Office manager"), "updated_at": CHANGED},
+            {**contact("z_vp", "zeta", seniority="vp", title="VP Sales"), "updated_at": CHANGED},
+            {
+                **contact("t_lead", "theta", seniority="director", title="Growth director"),
+                "updated_at": CHANGED,
+            },
+        ],
+    )
+    pipeline.run(DAY1, DAY2)
+    return pipeline
+
+
+def picks(pipeline, day: date) -> dict[str, tuple[str, str, int, pd.Timestamp]]:
+    snapshots = pipeline.table("segment_snapshots", "accounts")
+    rows = snapshots[
+        (snapshots["snapshot_date"] == pd.Timestamp(day)) & (snapshots["entity_type"] == "contact")
+    ]
+    return {
+        row.entity_id: (row.company_id, row.persona, int(row.persona_rank), row.joined_at)
+        for row in rows.itertuples()
+    }
+
+
+def contact_deltas(pipeline, day: date) -> pd.DataFrame:
+    deltas = pipeline.table("segment_deltas", "accounts")
+    return deltas[
+        (deltas["snapshot_date"] == pd.Timestamp(day)) & (deltas["entity_type"] == "contact")
+    ]
+
+
+def test_best_contacts_are_picked_per_persona_and_company(accounts):
+    company_joined = pd.Timestamp(BEFORE).tz_localize(None)
+    assert picks(accounts, DAY1) == {
+        "a_vp": ("acme", "buyer", 1, company_joined),
+        "a_growth": ("acme", "champion", 2, pd.Timestamp(LATER).tz_localize(None)),
+        "b_growth": ("beta", "champion", 2, company_joined),
+        "g_mover": ("gamma", "champion", 2, company_joined),
+        "g_former": ("gamma", "champion", 2, company_joined),
+        "o_title": ("omega", "champion", 2, company_joined),
+        "z_first": ("zeta", "champion", 2, company_joined),
+        "z_second": ("zeta", "champion", 2, pd.Timestamp(LATER).tz_localize(None)),
+        "t_lead": ("theta", "buyer", 1, company_joined),
+    }
+
+
+def test_each_contact_removal_reason_with_its_detail(accounts):
+    deltas = contact_deltas(accounts, DAY2)
+    removed = deltas[deltas["change"] == "removed"]
+    assert {
+        row.entity_id: (row.company_id, row.reason, row.reason_detail)
+        for row in removed.itertuples()
+    } == {
+        "b_growth": (
+            "beta",
+            "company_removed",
+            "company beta left the segment (no_longer_matches)",
+        ),
+        "g_mover": (
+            "gamma",
+            "left_company",
+            "the contact moved from company gamma to company epsilon",
+        ),
+        "g_former": ("gamma", "left_company", "the contact is a former employee of company gamma"),
+        "o_title": (
+            "omega",
+            "persona_mismatch",
+            "no persona matches any more (was champion): title is now 'Office manager'",
+        ),
+        "z_second": (
+            "zeta",
+            "better_contact",
+            "displaced by contact z_vp (buyer) at company zeta: a company takes at most 2",
+        ),
+    }
+    added = deltas[deltas["change"] == "added"]
+    changed = pd.Timestamp(CHANGED).tz_localize(None)
+    assert {
+        row.entity_id: (row.company_id, row.persona, row.joined_at) for row in added.itertuples()
+    } == {"g_mover": ("epsilon", "champion", changed), "z_vp": ("zeta", "buyer", changed)}
+
+
+def test_a_persona_change_keeps_the_contact_without_a_delta(accounts):
+    deltas = contact_deltas(accounts, DAY2)
+    assert "t_lead" not in set(deltas["entity_id"])
+    changed = pd.Timestamp(CHANGED).tz_localize(None)
+    assert picks(accounts, DAY2)["t_lead"] == ("theta", "champion", 2, changed)
+
+
+def test_moves_are_separate_stretches_in_history(accounts):
+    history = accounts.table("segment_history", "accounts")
+    mover = history[history["entity_id"] == "g_mover"].sort_values("added_on")
+    assert mover["added_on"].tolist() == [pd.Timestamp(DAY1), pd.Timestamp(DAY2)]
+    assert mover["removal_reason"].tolist()[0] == "left_company"
+    assert pd.isna(mover["removed_on"].tolist()[1])
