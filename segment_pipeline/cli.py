@@ -161,17 +161,24 @@ def validate(obj: Context) -> None:
 
 
 def _summary(obj: Context, start: date, end: date) -> None:
-    from segment_pipeline.report import ingestion_by_day, segments_by_day
+    from segment_pipeline.report import (
+        ingestion_by_day,
+        journey_entrants_by_day,
+        segments_by_day,
+    )
     from segment_pipeline.warehouse.engine import Warehouse
 
     with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
         console.print(_table(ingestion_by_day(warehouse, start, end), "Ingested per landing date"))
         segments = segments_by_day(warehouse, start, end)
+        entrants = journey_entrants_by_day(warehouse, start, end)
     for day, frame in segments.groupby("snapshot_date"):
         if day == segments["snapshot_date"].iloc[0] or day == segments["snapshot_date"].iloc[-1]:
             console.print(_table(frame.drop(columns="snapshot_date"), f"Segments on {day}"))
     totals = segments.groupby("segment")[["added", "removed"]].sum().reset_index()
     console.print(_table(totals, f"Changes {start} .. {end}"))
+    if len(entrants):
+        console.print(_table(entrants, f"Journey entrants {start} .. {end}"))
 
 
 @main.command()

@@ -44,3 +44,7 @@ class ProjectInvalid(SegmentPipelineError):
 
 class DeliveryError(SegmentPipelineError):
     """A destination did not take a day's changes: names the destination, batch and cause."""
+
+
+class JourneyError(SegmentPipelineError):
+    """A journey cannot enrol a day: its trigger's snapshot is missing or out of date."""

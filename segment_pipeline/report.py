@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 from sqlglot import exp
 
+from segment_pipeline.evaluate.journeys import ENTRANTS_VIEW
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
 
@@ -62,6 +63,22 @@ def segments_by_day(warehouse: Warehouse, start: date, end: date) -> pd.DataFram
             end=lit(end),
         )
     )
+
+
+def journey_entrants_by_day(warehouse: Warehouse, start: date, end: date) -> pd.DataFrame:
+    """Entrants per journey and day (empty before any journey ran)."""
+    columns = ["journey", "entered_on", "entrants"]
+    if not warehouse.table_exists(ENTRANTS_VIEW):
+        return pd.DataFrame(columns=columns)
+    frame = warehouse.query(
+        exp.select(col("journey"), col("entered_on"), exp.func("count", exp.Star()).as_("entrants"))
+        .from_(ENTRANTS_VIEW)
+        .where(exp.Between(this=col("entered_on"), low=lit(start), high=lit(end)))
+        .group_by(col("journey"), col("entered_on"))
+        .order_by(col("journey"), col("entered_on"))
+    )
+    frame["entered_on"] = frame["entered_on"].map(lambda value: str(value)[:10])
+    return frame[columns]
 
 
 def segment_history(warehouse: Warehouse, segment: str, entity_id: str | None) -> pd.DataFrame:

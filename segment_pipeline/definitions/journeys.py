@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
+from segment_pipeline.definitions.canonical import to_json, version_of
 from segment_pipeline.definitions.yaml_files import (
     NAME_PATTERN,
     YamlDate,
@@ -30,6 +31,18 @@ class Journey(BaseModel):
     duration_days: int = Field(ge=1)
     allow_reentry: bool = False
     file: Path
+
+    @property
+    def version(self) -> str:
+        """Short hash of what the journey means (not its file, comments or key order): the
+        asset's code version, so the UI shows an edited journey as changed."""
+        meaning = {
+            "trigger_segment": self.trigger_segment,
+            "starts_on": self.starts_on.isoformat(),
+            "duration_days": self.duration_days,
+            "allow_reentry": self.allow_reentry,
+        }
+        return version_of(to_json(meaning))
 
 
 class _JourneyFile(BaseModel):

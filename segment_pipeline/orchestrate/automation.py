@@ -10,16 +10,17 @@ DAILY_JOB = "daily_segments"
 
 
 def daily_job() -> dg.UnresolvedAssetJobDefinition:
-    """Ingest, segments and CSV exports for a day (or a range, in one run).
+    """Ingest, segments, journeys and CSV exports for a day (or a range, in one run).
 
     Webhooks are not in it: the automation sensor delivers them in a run of their own, so a
     receiver that is down fails the delivery, never the day's data (see assets/destinations).
     """
     return dg.define_asset_job(
         DAILY_JOB,
-        selection=dg.AssetSelection.groups("ingest", "segments", "destinations") - WEBHOOKS,
+        selection=dg.AssetSelection.groups("ingest", "segments", "journeys", "destinations")
+        - WEBHOOKS,
         executor_def=dg.in_process_executor,
-        description="Materialise the day's landing, segments and CSV exports.",
+        description="Materialise the day's landing, segments, journey entrants and CSV exports.",
     )
 
 
@@ -29,23 +30,28 @@ def daily_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinitio
         job,
         hour_of_day=1,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Yesterday's landing, segments and CSV exports, every day at 01:00 UTC.",
+        description=(
+            "Yesterday's landing, segments, journey entrants and CSV exports, every day at "
+            "01:00 UTC."
+        ),
     )
 
 
 def automation_sensor() -> dg.AutomationConditionSensorDefinition:
-    """Evaluates the segments' and destinations' automation conditions; running from the start.
+    """Evaluates the segments', journeys' and destinations' automation conditions; running
+    from the start.
 
     Dagster's default automation sensor starts stopped on a fresh instance, so a changed
     definition would wait for someone to switch it on, and no webhook would be delivered.
     """
     return dg.AutomationConditionSensorDefinition(
         "segment_definition_changes",
-        target=dg.AssetSelection.groups("segments", "destinations"),
+        target=dg.AssetSelection.groups("segments", "journeys", "destinations"),
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30,
         description=(
-            "Recalculates the latest partition of segments whose definition changed, and hands "
+            "Recalculates the latest partition of segments whose definition changed, enrols "
+            "the latest day again for journeys whose trigger or definition changed, and hands "
             "the latest day's changes to the destinations (webhooks are delivered only here)."
         ),
     )

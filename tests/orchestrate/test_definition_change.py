@@ -15,6 +15,7 @@ import pytest
 from sqlglot import exp
 
 from segment_pipeline.orchestrate.assets.destinations import destination_key
+from segment_pipeline.orchestrate.assets.journeys import journey_key
 from segment_pipeline.orchestrate.assets.segments import segment_key
 from segment_pipeline.orchestrate.automation import DAILY_JOB
 from segment_pipeline.sql import col, lit
@@ -87,6 +88,7 @@ def test_edited_definition_is_recalculated(tmp_path: Path, landing: Path) -> Non
         }
         assert requested == {
             *(segment_key(name) for name in changed),
+            journey_key("trial_nurture"),  # its trigger engaged_trials references EDITED
             destination_key("exports"),
             destination_key("crm_webhook"),
         }
