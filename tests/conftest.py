@@ -71,6 +71,12 @@ class ProjectDir:
         path.write_text(yaml.safe_dump(definition, sort_keys=False))
         return path
 
+    def model(self, name: str, sql: str) -> Path:
+        path = self.root / "models" / f"{name}.sql"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(sql)
+        return path
+
 
 @pytest.fixture
 def project_dir(tmp_path: Path) -> ProjectDir:

@@ -17,6 +17,7 @@ import sqlglot
 from pydantic import BaseModel, ConfigDict
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
@@ -30,6 +31,8 @@ MODEL_DIALECT = "duckdb"
 #: Tables a model reads besides other models; a model may not take one of these names.
 SOURCE_TABLES = ("companies", "contacts", "events")
 RESERVED_NAMES = (*SOURCE_TABLES, "properties")
+#: The column of a model's warehouse table that holds the partition; no model may output it.
+PARTITION_COLUMN = "snapshot_date"
 
 _HEADER = re.compile(r"^--\s*entity\s*:\s*(?P<entity>\w+)\s*(?:,\s*key\s*:\s*(?P<key>\w+)\s*)?$")
 _EVENT_COLUMNS = {
@@ -45,8 +48,9 @@ _EVENT_COLUMNS = {
 class Model(BaseModel):
     """One SQL model: its query, what it depends on and, for entity models, its key.
 
-    `version` hashes the query without comments plus the versions of upstream models, so a
-    segment using `<model>.<column>` changes version when the model's meaning changes.
+    `version` hashes the normalised query (comments, layout and identifier case dropped),
+    the header and the versions of upstream models: a segment using `<model>.<column>`, and
+    every model reading it, changes version when the model's meaning changes.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -58,7 +62,16 @@ class Model(BaseModel):
     key: str | None = None
     columns: tuple[str, ...]
     depends_on: tuple[str, ...]
+    source_tables: tuple[str, ...]
     version: str
+
+
+@dataclass(frozen=True)
+class TableRead:
+    """A table a query reads (CTE names excluded), by bare lower-case name, and where."""
+
+    name: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,15 @@ class _Draft:
     sql: exp.Select
     entity: EntityType | None
     key: str | None
-    tables: tuple[str, ...]
+    reads: tuple[TableRead, ...]
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(read.name for read in self.reads))
+
+    def line_of(self, table: str) -> str:
+        """`line N` of the first read of `table`."""
+        return next(f"line {read.line}" for read in self.reads if read.name == table)
 
 
 def load_models(
@@ -96,7 +117,7 @@ def load_models(
             errors.append(
                 DefinitionError(
                     draft.file,
-                    "",
+                    draft.line_of(table),
                     f"reads unknown table {table!r}; a model reads "
                     f"{', '.join(SOURCE_TABLES)} or another model",
                 )
@@ -104,9 +125,12 @@ def load_models(
         graph.add(draft.name, [t for t in draft.tables if t in drafts])
     cycles = graph.cycles()
     for cycle in cycles:
+        first = drafts[cycle[0]]
         errors.append(
             DefinitionError(
-                drafts[cycle[0]].file, "", f"models depend on each other: {format_cycle(cycle)}"
+                first.file,
+                first.line_of(cycle[1]),
+                f"models depend on each other: {format_cycle(cycle)}",
             )
         )
     if cycles:
@@ -154,14 +178,17 @@ def _read_model(file: Path, errors: list[DefinitionError]) -> _Draft | None:
     except (ParseError, SqlglotError) as error:
         errors.append(DefinitionError(file, _line_of(error), f"cannot parse SQL: {_first(error)}"))
         return None
-    if len(statements) != 1 or not isinstance(statements[0], exp.Select):
+    wrong = [tree for tree in statements if not isinstance(tree, exp.Select)] + statements[1:]
+    if not statements or wrong:
+        where = _first_line(wrong[0]) if wrong else ""
         errors.append(
-            DefinitionError(file, "", "must hold exactly one SELECT (put a UNION in a CTE)")
+            DefinitionError(file, where, "must hold exactly one SELECT (put a UNION in a CTE)")
         )
         return None
-    tree = statements[0]
+    tree = normalize_identifiers(statements[0], dialect=MODEL_DIALECT)
+    assert isinstance(tree, exp.Select)
     entity, key = header
-    return _Draft(name, file, tree, entity, key, _tables(tree))
+    return _Draft(name, file, tree, entity, key, _reads(tree))
 
 
 def _header(text: str) -> tuple[EntityType | None, str | None]:
@@ -185,14 +212,30 @@ def _header(text: str) -> tuple[EntityType | None, str | None]:
     return None, None
 
 
-def _tables(tree: exp.Select) -> tuple[str, ...]:
-    """Tables the query reads, CTE names dropped (SQLMesh's `find_tables`)."""
-    found: list[str] = []
-    for scope in traverse_scope(tree):
-        for source in scope.sources.values():
-            if isinstance(source, exp.Table) and source.name and source.name not in found:
-                found.append(source.name)
-    return tuple(found)
+def table_reads(tree: exp.Query) -> list[exp.Table]:
+    """The table nodes a query reads, CTE references dropped (SQLMesh's `find_tables`).
+
+    A schema or catalog qualifier (`main.companies`) does not change what a name means:
+    the project has one namespace, so `main.companies` is `companies`.
+    """
+    return [
+        source
+        for scope in traverse_scope(tree)
+        for source in scope.sources.values()
+        if isinstance(source, exp.Table) and source.name
+    ]
+
+
+def _reads(tree: exp.Select) -> tuple[TableRead, ...]:
+    return tuple(
+        TableRead(table.name, table.this.meta.get("line", 1)) for table in table_reads(tree)
+    )
+
+
+def _first_line(tree: exp.Expression) -> str:
+    """`line N` where a statement starts, as far as its parsed nodes tell."""
+    lines = [node.meta["line"] for node in tree.walk() if "line" in node.meta]
+    return f"line {min(lines)}" if lines else ""
 
 
 def _finish(
@@ -209,6 +252,16 @@ def _finish(
         errors.append(DefinitionError(draft.file, "", f"cannot resolve its columns: {error}"))
         return None
     columns = tuple(qualified.named_selects)
+    if PARTITION_COLUMN in columns:
+        errors.append(
+            DefinitionError(
+                draft.file,
+                "",
+                f"column {PARTITION_COLUMN} is reserved for the partition of the model's "
+                "table; rename it",
+            )
+        )
+        return None
     if draft.key is not None and draft.key not in columns:
         errors.append(
             DefinitionError(
@@ -219,7 +272,8 @@ def _finish(
         )
         return None
     depends_on = tuple(table for table in draft.tables if table in done)
-    digest = hashlib.sha256(draft.sql.sql(dialect=MODEL_DIALECT, comments=False).encode())
+    normalised = draft.sql.sql(dialect=MODEL_DIALECT, comments=False)
+    digest = hashlib.sha256(f"{normalised}\nentity={draft.entity}, key={draft.key}".encode())
     for upstream in depends_on:
         digest.update(f"\n{upstream}={done[upstream].version}".encode())
     return Model(
@@ -230,6 +284,7 @@ def _finish(
         key=draft.key,
         columns=columns,
         depends_on=depends_on,
+        source_tables=tuple(table for table in draft.tables if table in SOURCE_TABLES),
         version=digest.hexdigest()[:12],
     )
 

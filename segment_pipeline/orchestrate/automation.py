@@ -10,17 +10,21 @@ DAILY_JOB = "daily_segments"
 
 
 def daily_job() -> dg.UnresolvedAssetJobDefinition:
-    """Ingest, segments, journeys and CSV exports for a day (or a range, in one run).
+    """Ingest, models, segments, journeys and CSV exports for a day (or a range, in one run).
 
     Webhooks are not in it: the automation sensor delivers them in a run of their own, so a
     receiver that is down fails the delivery, never the day's data (see assets/destinations).
     """
     return dg.define_asset_job(
         DAILY_JOB,
-        selection=dg.AssetSelection.groups("ingest", "segments", "journeys", "destinations")
+        selection=dg.AssetSelection.groups(
+            "ingest", "models", "segments", "journeys", "destinations"
+        )
         - WEBHOOKS,
         executor_def=dg.in_process_executor,
-        description="Materialise the day's landing, segments, journey entrants and CSV exports.",
+        description=(
+            "Materialise the day's landing, models, segments, journey entrants and CSV exports."
+        ),
     )
 
 
@@ -38,20 +42,21 @@ def daily_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinitio
 
 
 def automation_sensor() -> dg.AutomationConditionSensorDefinition:
-    """Evaluates the segments', journeys' and destinations' automation conditions; running
-    from the start.
+    """Evaluates the models', segments', journeys' and destinations' automation conditions;
+    running from the start.
 
     Dagster's default automation sensor starts stopped on a fresh instance, so a changed
     definition would wait for someone to switch it on, and no webhook would be delivered.
     """
     return dg.AutomationConditionSensorDefinition(
         "segment_definition_changes",
-        target=dg.AssetSelection.groups("segments", "journeys", "destinations"),
+        target=dg.AssetSelection.groups("models", "segments", "journeys", "destinations"),
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=30,
         description=(
-            "Recalculates the latest partition of segments whose definition changed, enrols "
-            "the latest day again for journeys whose trigger or definition changed, and hands "
-            "the latest day's changes to the destinations (webhooks are delivered only here)."
+            "Recalculates the latest partition of models and segments whose definition "
+            "changed, enrols the latest day again for journeys whose trigger or definition "
+            "changed, and hands the latest day's changes to the destinations (webhooks are "
+            "delivered only here)."
         ),
     )

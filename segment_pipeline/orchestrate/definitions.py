@@ -8,6 +8,7 @@ from segment_pipeline.definitions.project import load_project
 from segment_pipeline.orchestrate.assets.destinations import build_destination_assets
 from segment_pipeline.orchestrate.assets.ingest import build_ingest_assets
 from segment_pipeline.orchestrate.assets.journeys import build_journey_assets
+from segment_pipeline.orchestrate.assets.models import build_model_assets
 from segment_pipeline.orchestrate.assets.segments import build_segment_assets
 from segment_pipeline.orchestrate.automation import automation_sensor, daily_job, daily_schedule
 from segment_pipeline.orchestrate.partitions import daily_partitions
@@ -23,6 +24,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             build_ingest_assets(partitions, settings.quarantine_warn_share),
+            *build_model_assets(project, partitions),
             build_segment_assets(project, partitions),
             *build_journey_assets(project, partitions),
             *build_destination_assets(project, partitions),

@@ -15,3 +15,12 @@ def daily_partitions(start_date: date) -> dg.DailyPartitionsDefinition:
 def partition_dates(context: dg.AssetExecutionContext) -> list[date]:
     """The run's partitions in date order (a single-run backfill covers a whole range)."""
     return sorted(date.fromisoformat(key) for key in context.partition_keys)
+
+
+#: Recalculate the latest day, without anyone clicking, once a code version (a segment's
+#: definition version, a model's SQL hash) has changed.
+RECALCULATE_ON_CHANGE = (
+    dg.AutomationCondition.in_latest_time_window()
+    & dg.AutomationCondition.code_version_changed().since_last_handled()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("definition changed: recalculate the latest partition")

@@ -76,17 +76,25 @@ def test_entity_models_are_usable_in_predicates(write: Write, project_dir: Path)
             "project/models/bad.sql: line 1: cannot parse SQL: ",
         ),
         (
-            {"models/two.sql": "select 1 as a; select 2 as b"},
-            "project/models/two.sql: must hold exactly one SELECT (put a UNION in a CTE)",
+            {"models/two.sql": "select 1 as a;\nselect 2 as b"},
+            "project/models/two.sql: line 2: must hold exactly one SELECT (put a UNION in a CTE)",
         ),
         (
-            {"models/lost.sql": "select * from nowhere"},
-            "project/models/lost.sql: reads unknown table 'nowhere'; "
+            {"models/lost.sql": "-- lost\nselect *\nfrom nowhere"},
+            "project/models/lost.sql: line 3: reads unknown table 'nowhere'; "
             "a model reads companies, contacts, events or another model",
         ),
         (
-            {"models/a.sql": "select * from b", "models/b.sql": "select * from a"},
-            "project/models/a.sql: models depend on each other: a -> b -> a",
+            {"models/a.sql": "select *\nfrom b", "models/b.sql": "select * from a"},
+            "project/models/a.sql: line 2: models depend on each other: a -> b -> a",
+        ),
+        (
+            {"models/upsert.sql": "insert into companies select * from contacts"},
+            "project/models/upsert.sql: line 1: must hold exactly one SELECT",
+        ),
+        (
+            {"models/dated.sql": "select company_id, updated_at as snapshot_date from companies"},
+            "project/models/dated.sql: column snapshot_date is reserved",
         ),
         (
             {"models/events.sql": "select 1 as a"},
@@ -127,3 +135,58 @@ def test_predicates_check_model_columns_and_entity(write: Write, project_dir: Pa
         "project/segments/b.yml: where.attribute: unknown model 'company_fit' in "
         "'company_fit.score'; models usable here: none",
     ]
+
+
+@pytest.mark.parametrize(
+    ("sql", "depends_on"),
+    [
+        # CTE names shadow nothing and are not dependencies, even named like a model.
+        ("with base as (select * from base_model) select * from base", ("base_model",)),
+        ("with company_fit as (select 1 as a) select * from company_fit", ()),
+        # subqueries in FROM, IN and EXISTS, and joins
+        (
+            "select * from (select * from base_model) s "
+            "where s.a in (select a from other_model) "
+            "and exists (select 1 from events e where e.company_id = s.a)",
+            ("base_model", "other_model"),
+        ),
+        (
+            "select b.a from base_model b join other_model o using (a) "
+            "left join companies c on c.company_id = b.a",
+            ("base_model", "other_model"),
+        ),
+        # quoted, upper-case and schema-qualified names are the same name
+        (
+            'select * from "BASE_MODEL" join main.Other_Model using (a)',
+            ("base_model", "other_model"),
+        ),
+        # a nested CTE inside a subquery
+        (
+            "select * from (with inner_cte as (select * from other_model) select * from inner_cte)",
+            ("other_model",),
+        ),
+    ],
+)
+def test_dependencies_come_from_the_sql(
+    write: Write, project_dir: Path, sql: str, depends_on: tuple[str, ...]
+):
+    write("models/base_model.sql", "select company_id as a from companies\n")
+    write("models/other_model.sql", "select company_id as a from companies\n")
+    write("models/reader.sql", sql + "\n")
+    models, errors = load_models(project_dir, load_sources(project_dir))
+    assert errors == []
+    assert models["reader"].depends_on == depends_on
+
+
+def test_version_ignores_layout_and_case_and_follows_upstream(write: Write, project_dir: Path):
+    write("models/base_model.sql", "select company_id as a from companies\n")
+    write("models/reader.sql", "select a from base_model\n")
+    before, _ = load_models(project_dir, load_sources(project_dir))
+    write("models/base_model.sql", "-- a comment\nSELECT company_id AS a\n  FROM Companies\n")
+    write("models/reader.sql", "select A from BASE_MODEL -- same\n")
+    same, _ = load_models(project_dir, load_sources(project_dir))
+    assert {n: m.version for n, m in same.items()} == {n: m.version for n, m in before.items()}
+    write("models/base_model.sql", "select company_id as a from companies where false\n")
+    edited, _ = load_models(project_dir, load_sources(project_dir))
+    assert edited["base_model"].version != before["base_model"].version
+    assert edited["reader"].version != before["reader"].version

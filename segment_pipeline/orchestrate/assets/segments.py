@@ -23,7 +23,8 @@ from segment_pipeline.evaluate.daily import SegmentDay, materialize_day
 from segment_pipeline.evaluate.history import rebuild_history
 from segment_pipeline.evaluate.personas import Coverage
 from segment_pipeline.orchestrate.assets.ingest import INGEST_KEYS
-from segment_pipeline.orchestrate.partitions import partition_dates
+from segment_pipeline.orchestrate.assets.models import model_key
+from segment_pipeline.orchestrate.partitions import RECALCULATE_ON_CHANGE, partition_dates
 from segment_pipeline.orchestrate.resources import (
     WAREHOUSE_POOL,
     ProjectResource,
@@ -36,13 +37,6 @@ CHECKS = {
     "delta_balances": "Previous members + added - removed = current members, every day.",
     "joined_at_not_after_as_of": "Every member has a join time, never after the snapshot's as_of.",
 }
-
-#: Recalculate the latest day, without anyone clicking, once a definition has changed.
-RECALCULATE_ON_CHANGE = (
-    dg.AutomationCondition.in_latest_time_window()
-    & dg.AutomationCondition.code_version_changed().since_last_handled()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("definition changed: recalculate the latest partition")
 
 
 class SegmentRunConfig(dg.Config):
@@ -66,6 +60,8 @@ def _spec(segment: Segment) -> dg.AssetSpec:
         for name in ("companies_history", "contacts_history", "events")
     ]
     deps += [dg.AssetDep(segment_key(name)) for name in segment.references]
+    # Same partition: a model value for D is computed once, before every segment reading it.
+    deps += [dg.AssetDep(model_key(name)) for name in segment.models]
     deps.append(dg.AssetDep(key, partition_mapping=previous_day))
     description = segment.description or f"{segment.mode} {segment.entity} segment"
     return dg.AssetSpec(
