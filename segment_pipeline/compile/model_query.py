@@ -21,6 +21,9 @@ from segment_pipeline.definitions.models import PARTITION_COLUMN, Model, table_r
 from segment_pipeline.definitions.sources import ENTITY_KEYS, EntityType, Sources
 from segment_pipeline.sql import col, lit
 
+#: One row per computed partition of a model, with the code version that computed it and
+#: the `as_of` from which its values hold (written by `evaluate/models.py`).
+MODEL_RUNS = "model_runs"
 #: The run relations a model computation stages (visible versions as of D).
 MODEL_PREFIX = "models_"
 

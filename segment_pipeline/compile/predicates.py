@@ -33,10 +33,19 @@ _COMPARISONS = (
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.Abs, exp.Round)
 
 
+def model_column(model: str, column: str) -> str:
+    """The column under which a run's versions carry an entity model's column (one
+    identifier, quoted: `"company_fit.score"`), see `compile.model_values`."""
+    return f"{model}.{column}"
+
+
 def compile_predicate(
     predicate: Predicate, *, table: str | None = None, properties_column: str = "properties"
 ) -> exp.Expression:
-    """A fresh boolean expression for `predicate`, reading columns from `table` if given."""
+    """A fresh boolean expression for `predicate`, reading columns from `table` if given.
+
+    `<model>.<column>` reads the model value the versions carry (`model_column`).
+    """
     tree = predicate.expression.copy()
     casts = _property_casts(tree)
 
@@ -49,7 +58,9 @@ def compile_predicate(
             )
             cast = casts.get(id(node))
             return exp.TryCast(this=value, to=exp.DataType.build(cast)) if cast else value
-        if not node.table and table is not None:
+        if node.table:
+            return _column(model_column(node.table, node.name), table)
+        if table is not None:
             return exp.Column(this=node.this.copy(), table=exp.to_identifier(table))
         return node
 

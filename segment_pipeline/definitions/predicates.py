@@ -52,10 +52,12 @@ ALLOWED_FUNCTIONS: tuple[type[exp.Expression], ...] = (
     exp.Extract,
     exp.Cast,
     exp.TryCast,
+    # list_contains(<model>.<column>, 'x'): a tag in a model's list column (SPEC 4.4).
+    exp.ArrayContains,
 )
 ALLOWED_FUNCTION_NAMES = (
     "abs, cast, coalesce, day, dayofmonth, dayofweek, dayofyear, extract, hour, length, "
-    "lower, month, quarter, round, trim, try_cast, upper, week, year"
+    "list_contains, lower, month, quarter, round, trim, try_cast, upper, week, year"
 )
 
 #: Operators and building blocks: everything else is refused.
@@ -121,7 +123,15 @@ _CAST_TYPES = (
 )
 _NUMERIC = {ColumnType.INTEGER, ColumnType.DOUBLE}
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
-_BOOLEAN_ROOTS = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean, exp.Escape, exp.Case)
+_BOOLEAN_ROOTS = (
+    exp.Predicate,
+    exp.Connector,
+    exp.Not,
+    exp.Boolean,
+    exp.Escape,
+    exp.Case,
+    exp.ArrayContains,
+)
 
 
 class PredicateError(ValueError):
@@ -262,6 +272,8 @@ def _check_node(node: exp.Expression, scope: PredicateScope) -> None:
         raise PredicateError(
             f"unknown function {node.name}(); allowed functions: {ALLOWED_FUNCTION_NAMES}"
         )
+    elif isinstance(node, exp.ArrayContains):
+        _check_list_contains(node)
     elif isinstance(node, exp.JSONExtract | exp.JSONExtractScalar):
         raise PredicateError("JSON operators are not allowed: write properties.<key>")
     elif isinstance(node, exp.Func) and not isinstance(node, ALLOWED_FUNCTIONS + ALLOWED_NODES):
@@ -271,6 +283,16 @@ def _check_node(node: exp.Expression, scope: PredicateScope) -> None:
         )
     elif not isinstance(node, ALLOWED_NODES + ALLOWED_FUNCTIONS):
         raise PredicateError(f"{node.sql(PREDICATE_DIALECT)!r} is not allowed in a predicate")
+
+
+def _check_list_contains(node: exp.ArrayContains) -> None:
+    """Only a model's column holds a list: the first argument must be one."""
+    subject = node.this
+    if not isinstance(subject, exp.Column) or subject.table in ("", PROPERTIES):
+        raise PredicateError(
+            "list_contains reads a list column of an entity model, such as "
+            "list_contains(company_tags.tags, 'hiring')"
+        )
 
 
 def _check_column(column: exp.Column, scope: PredicateScope) -> None:

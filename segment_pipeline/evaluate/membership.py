@@ -27,6 +27,7 @@ from sqlglot import exp
 from segment_pipeline.compile import join_times, pruning
 from segment_pipeline.compile.event_pass import event_hits, event_reads
 from segment_pipeline.compile.late import LateScopes
+from segment_pipeline.compile.model_values import entity_models, with_model_values
 from segment_pipeline.compile.relations import (
     Relation,
     changed_table,
@@ -54,12 +55,16 @@ from segment_pipeline.compile.whole_history import (
 )
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.definitions.segments import Segment
+from segment_pipeline.definitions.sources import EntityType
+from segment_pipeline.evaluate.models import require_partition
 from segment_pipeline.evaluate.planning import RunPlan, plan_run, required_segments
 from segment_pipeline.evaluate.states import keep_states, previous_state
 from segment_pipeline.sql import col, lit, template, union
 from segment_pipeline.warehouse.engine import Warehouse
 
 MEMBER_COLUMNS = ["segment", "entity_type", "entity_id", "joined_at"]
+#: The run's versions before entity-model values cut them.
+UNCUT = "uncut_"
 
 
 def _is_writable(warehouse: Warehouse) -> bool:
@@ -100,13 +105,8 @@ class MembershipRun:
 
     def prepare(self, segments: list[Segment]) -> None:
         """Stage what every segment reads: visible versions and the flagged events."""
-        sources = self.project.sources
         for entity in ("company", "contact"):
-            self._materialise(
-                Relation(
-                    versions_table(entity), visible_versions(sources, entity, self.snapshot_date)
-                )
-            )
+            self._stage_versions(entity, segments)
         self.plan = plan_run(self.warehouse, segments, self.snapshot_date, writable=self.writable)
         if self.plan.since_late is not None:
             self._create_late_tables(segments)
@@ -115,6 +115,23 @@ class MembershipRun:
         self._materialise(
             Relation(hits_table(), event_hits(reads, events, versions_table("contact")))
         )
+
+    def _stage_versions(self, entity: EntityType, segments: list[Segment]) -> None:
+        """The visible versions of an entity, cut at the steps of the entity models the
+        segments read and carrying their values (`compile/model_values.py`)."""
+        versions = visible_versions(self.project.sources, entity, self.snapshot_date)
+        models = entity_models(self.project.models, segments, entity)
+        if models:
+            readers = {name: segment.name for segment in segments for name in segment.models}
+            for model in models:
+                require_partition(
+                    self.warehouse, model, self.snapshot_date, f"segment {readers[model.name]}"
+                )
+            plain = versions_table(entity, UNCUT)
+            self._materialise(Relation(plain, versions))
+            columns = ["is_present", *self.project.sources.attributes(entity)]
+            versions = with_model_values(plain, columns, models, self.snapshot_date)
+        self._materialise(Relation(versions_table(entity), versions))
 
     def _create_late_tables(self, segments: list[Segment]) -> None:
         """Each incremental segment's late entities: those late rows reach (in dependency

@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from segment_pipeline.compile.model_query import (
     MODEL_PREFIX,
+    MODEL_RUNS,
     model_query,
     model_relations,
     model_table,
@@ -32,8 +33,6 @@ from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
 from segment_pipeline.warehouse.schema import create_table
 
-#: One row per computed partition of a model, with the code version that computed it.
-MODEL_RUNS = "model_runs"
 MODEL_RUN_COLUMNS = {
     "model": "VARCHAR",
     PARTITION_COLUMN: "DATE",
@@ -110,7 +109,9 @@ def materialize_models(
             dates.update(computed_dates(warehouse, model, current=False))
             with warehouse.transaction():
                 warehouse.execute(
-                    exp.Drop(this=exp.to_table(model_table(model.name)), kind="TABLE", exists=True)
+                    exp.Drop(
+                        tables=[exp.to_table(model_table(model.name))], kind="TABLE", exists=True
+                    )
                 )
                 warehouse.execute(exp.delete(MODEL_RUNS, where=col("model").eq(lit(model.name))))
         for day in dates:

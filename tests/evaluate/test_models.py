@@ -91,3 +91,92 @@ def test_models_are_computed_per_partition_as_of_that_day(pipeline, project_dir,
     assert again[again["snapshot_date"] == DAY3]["employee_count"].tolist() == [99]
     runs = _rows(pipeline, "model_runs")
     assert runs.groupby("model").size().to_dict() == {"activity": 3, "busy": 3}
+
+
+FIT = """
+-- entity: company, key: company_id
+select company_id, employee_count as score from companies
+"""
+COMPANIES = {
+    "2026-01-01": [
+        {"company_id": "a", "updated_at": "2026-01-01T08:00:00", "employee_count": 10},
+        {"company_id": "b", "updated_at": "2026-01-01T08:00:00", "employee_count": 60},
+    ],
+    "2026-01-02": [{"company_id": "a", "updated_at": "2026-01-02T10:00:00", "employee_count": 100}],
+}
+CONTACTS = [{"contact_id": "p", "updated_at": "2026-01-01T07:00:00", "company_id": "a"}]
+EVENTS = [
+    {
+        "event_id": "e1",
+        "contact_id": "p",
+        "event_name": "demo",
+        "occurred_at": "2026-01-03T05:00:00",
+    }
+]
+
+
+def _scored_project(project_dir, landing, fit: str = FIT) -> None:
+    project_dir.model("fit", fit)
+    project_dir.segment("fit", {"entity": "company", "where": {"attribute": "fit.score >= 50"}})
+    project_dir.segment(
+        "fit_and_demo",
+        {
+            "entity": "company",
+            "where": {"all": [{"attribute": "fit.score >= 50"}, {"event": "demo"}]},
+        },
+    )
+    project_dir.segment(
+        "people_at_fit", {"entity": "contact", "where": {"company": "fit.score >= 50"}}
+    )
+    for day, rows in COMPANIES.items():
+        landing.jsonl(day, "companies", rows)
+    landing.jsonl("2026-01-01", "contacts", CONTACTS)
+    landing.jsonl("2026-01-03", "events", EVENTS)
+
+
+def test_score_members_join_at_the_as_of_of_the_first_qualifying_partition(
+    pipeline, project_dir, landing
+):
+    _scored_project(project_dir, landing)
+    for day in (DAY1, DAY2, DAY3):
+        pipeline.materialize(day)
+    first_day = pd.Timestamp("2026-01-02")  # as_of(DAY1)
+    second_day = pd.Timestamp("2026-01-03")  # as_of(DAY2), not the version's 10:00 on Jan 2
+    assert pipeline.members("fit", DAY1) == {"b": first_day}
+    assert pipeline.members("fit", DAY2) == {"a": second_day, "b": first_day}
+    assert pipeline.members("fit", DAY3) == {"a": second_day, "b": first_day}
+    # score AND an event: the later of the two change points
+    assert pipeline.members("fit_and_demo", DAY2) == {}
+    assert pipeline.members("fit_and_demo", DAY3) == {"a": pd.Timestamp("2026-01-03 05:00")}
+    # a contact segment on its company's score
+    assert pipeline.members("people_at_fit", DAY1) == {}
+    assert pipeline.members("people_at_fit", DAY3) == {"p": second_day}
+
+
+def test_a_model_edit_recalculates_as_if_the_new_sql_had_always_run(pipeline, project_dir, landing):
+    _scored_project(project_dir, landing)
+    for day in (DAY1, DAY2, DAY3):
+        pipeline.materialize(day)
+    project_dir.model("fit", FIT.replace("employee_count as score", "employee_count * 10 as score"))
+    pipeline.materialize(DAY3)
+    # a scores 100 from the first partition on: a member since as_of(DAY1)
+    assert pipeline.members("fit", DAY3) == {
+        "a": pd.Timestamp("2026-01-02"),
+        "b": pd.Timestamp("2026-01-02"),
+    }
+    assert pipeline.members("people_at_fit", DAY3) == {"p": pd.Timestamp("2026-01-02")}
+    deltas = pipeline.table("segment_deltas", "fit")
+    removed = deltas[(deltas["change"] == "removed")]
+    assert removed.empty
+    runs = pipeline.table("model_runs")
+    assert runs["version"].nunique() == 1 and len(runs) == 3
+
+
+def test_a_backfill_equals_day_by_day_runs(pipeline, project_dir, landing, tmp_path):
+    _scored_project(project_dir, landing)
+    for day in (DAY1, DAY2, DAY3):
+        pipeline.materialize(day)
+    backfilled = type(pipeline)(project_dir.root, landing.root, tmp_path / "backfill.duckdb")
+    backfilled.run(DAY1, DAY3)
+    for table in ("segment_snapshots", "segment_deltas", "model_fit", "model_runs"):
+        assert backfilled.table(table).equals(pipeline.table(table)), table
