@@ -164,14 +164,18 @@ def _summary(obj: Context, start: date, end: date) -> None:
     from segment_pipeline.report import (
         ingestion_by_day,
         journey_entrants_by_day,
+        models_on,
         segments_by_day,
     )
     from segment_pipeline.warehouse.engine import Warehouse
 
     with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
         console.print(_table(ingestion_by_day(warehouse, start, end), "Ingested per landing date"))
+        models = models_on(warehouse, end)
         segments = segments_by_day(warehouse, start, end)
         entrants = journey_entrants_by_day(warehouse, start, end)
+    if len(models):
+        console.print(_table(models, f"Models on {end}"))
     for day, frame in segments.groupby("snapshot_date"):
         if day == segments["snapshot_date"].iloc[0] or day == segments["snapshot_date"].iloc[-1]:
             console.print(_table(frame.drop(columns="snapshot_date"), f"Segments on {day}"))

@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 from sqlglot import exp
 
+from segment_pipeline.compile.model_query import MODEL_RUNS
 from segment_pipeline.evaluate.journeys import ENTRANTS_VIEW
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
@@ -62,6 +63,19 @@ def segments_by_day(warehouse: Warehouse, start: date, end: date) -> pd.DataFram
             start=lit(start),
             end=lit(end),
         )
+    )
+
+
+def models_on(warehouse: Warehouse, day: date) -> pd.DataFrame:
+    """Rows and code version of each model's partition for `day` (empty without models)."""
+    columns = ["model", "version", "rows"]
+    if not warehouse.table_exists(MODEL_RUNS):
+        return pd.DataFrame(columns=columns)
+    return warehouse.query(
+        exp.select(col("model"), col("version"), exp.alias_(col("row_count"), "rows"))
+        .from_(MODEL_RUNS)
+        .where(col("snapshot_date").eq(lit(day)))
+        .order_by(col("model"))
     )
 
 

@@ -95,7 +95,7 @@ class Segment(BaseModel):
     def models(self) -> tuple[str, ...]:
         """Entity models read through `<model>.<column>` in predicates, in definition order."""
         names: list[str] = []
-        for predicate in self._entity_predicates():
+        for predicate in self.entity_predicates():
             for column in predicate.expression.find_all(exp.Column):
                 if column.table and column.table != PROPERTIES:
                     names.append(column.table)
@@ -132,7 +132,8 @@ class Segment(BaseModel):
             }
         )
 
-    def _entity_predicates(self) -> list[Predicate]:
+    def entity_predicates(self) -> list[Predicate]:
+        """Every predicate over entity columns: attribute, company and persona leaves."""
         found = [
             leaf.predicate
             for _, leaf in iter_leaves(self.where)

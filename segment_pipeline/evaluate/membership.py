@@ -56,7 +56,7 @@ from segment_pipeline.compile.whole_history import (
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.definitions.sources import EntityType
-from segment_pipeline.evaluate.models import require_partition
+from segment_pipeline.evaluate.models import require_list_columns, require_partition
 from segment_pipeline.evaluate.planning import RunPlan, plan_run, required_segments
 from segment_pipeline.evaluate.states import keep_states, previous_state
 from segment_pipeline.sql import col, lit, template, union
@@ -105,6 +105,8 @@ class MembershipRun:
 
     def prepare(self, segments: list[Segment]) -> None:
         """Stage what every segment reads: visible versions and the flagged events."""
+        for segment in segments:
+            require_list_columns(self.warehouse, segment)
         for entity in ("company", "contact"):
             self._stage_versions(entity, segments)
         self.plan = plan_run(self.warehouse, segments, self.snapshot_date, writable=self.writable)

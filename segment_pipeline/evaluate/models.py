@@ -28,6 +28,7 @@ from segment_pipeline.compile.relations import versions_table
 from segment_pipeline.compile.visible import as_of, visible_versions
 from segment_pipeline.definitions.models import PARTITION_COLUMN, Model
 from segment_pipeline.definitions.project import Project
+from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.errors import SegmentPipelineError
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
@@ -89,6 +90,33 @@ def require_partition(warehouse: Warehouse, model: Model, snapshot_date: date, r
         f"with its current SQL ({model.file}): materialise models/{model.name} for that day "
         "first (segment-pipeline run does both)"
     )
+
+
+def require_list_columns(warehouse: Warehouse, segment: Segment) -> None:
+    """Fail with one sentence when `list_contains` reads a model column that holds no list.
+
+    A column's type is only known once the model ran; checked here, before any SQL of the
+    segment runs, so the mistake never surfaces as an engine error.
+
+    Raises:
+        ModelError: naming the segment, the column and its type.
+    """
+    for predicate in segment.entity_predicates():
+        for node in predicate.expression.find_all(exp.ArrayContains):
+            model, column = node.this.table, node.this.name
+            query = (
+                exp.select("data_type")
+                .from_("information_schema.columns")
+                .where(col("table_name").eq(lit(model_table(model))))
+                .where(col("column_name").eq(lit(column)))
+            )
+            kind = str(warehouse.scalar(query) or "")
+            if not kind.endswith("[]"):
+                raise ModelError(
+                    f"{segment.file}: list_contains({model}.{column}, ...) needs a list column, "
+                    f"but model {model} gives {column} as {kind or 'nothing yet'}; "
+                    f"compare it with = or IN instead, or make the model return a list"
+                )
 
 
 def materialize_models(

@@ -23,7 +23,7 @@ from .conftest import EXAMPLE_PROJECT
 
 SUMMARY = re.compile(
     r"^[a-z][a-z0-9_]* +entity=(company|contact)  mode=(dynamic|static)  "
-    r"version=[0-9a-f]{12}  refs=([a-z0-9_,]+|-)$"
+    r"version=[0-9a-f]{12}  refs=([a-z0-9_,]+|-)(  models=[a-z0-9_,]+)?$"
 )
 
 
@@ -92,3 +92,17 @@ def test_example_segments_are_named_after_their_files():
     project = load_project(EXAMPLE_PROJECT)
     for name, segment in project.segments.items():
         assert segment.file == Path(EXAMPLE_PROJECT / "segments" / f"{name}.yml")
+
+
+def test_example_models_cover_scores_tags_and_a_model_reading_a_model():
+    project = load_project(EXAMPLE_PROJECT)
+    models = project.models
+    assert set(models) == {"company_fit", "company_tags", "fit_tiers"}
+    assert models["fit_tiers"].depends_on == ("company_fit",)
+    assert "events" in models["company_fit"].source_tables
+    readers = {name: s.models for name, s in project.segments.items() if s.models}
+    assert readers == {
+        "enterprise_software": ("company_tags",),
+        "tier_a_leaders": ("fit_tiers",),
+        "top_fit_accounts": ("company_fit",),
+    }

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlglot import exp
 
+from segment_pipeline.compile.predicates import compile_predicate
 from segment_pipeline.definitions.models import load_models
 from segment_pipeline.definitions.sources import load_sources
 from segment_pipeline.definitions.validate import validate_project
@@ -190,3 +191,29 @@ def test_version_ignores_layout_and_case_and_follows_upstream(write: Write, proj
     edited, _ = load_models(project_dir, load_sources(project_dir))
     assert edited["base_model"].version != before["base_model"].version
     assert edited["reader"].version != before["reader"].version
+
+
+def test_a_tag_test_renders_for_each_engine(write: Write, project_dir: Path):
+    write(
+        "models/company_tags.sql",
+        "-- entity: company\nselect company_id, [] as tags from companies\n",
+    )
+    write(
+        "segments/tagged.yml",
+        "entity: company\nwhere: {attribute: \"list_contains(company_tags.tags, 'x')\"}\n",
+    )
+    project, lines = validate_project(project_dir)
+    assert project is not None, lines
+    (leaf,) = [project.segments["tagged"].where]
+    compiled = compile_predicate(leaf.predicate)
+    assert compiled.sql("duckdb") == "ARRAY_CONTAINS(\"company_tags.tags\", 'x')"
+    assert compiled.sql("spark") == "ARRAY_CONTAINS(`company_tags.tags`, 'x')"
+
+
+@pytest.mark.parametrize(
+    "predicate", ["list_contains(industry, 'x')", "list_contains(properties.tags, 'x')"]
+)
+def test_list_contains_needs_a_model_column(write: Write, project_dir: Path, predicate: str):
+    write("segments/tagged.yml", f'entity: company\nwhere: {{attribute: "{predicate}"}}\n')
+    _, lines = validate_project(project_dir)
+    assert len(lines) == 1 and "list_contains reads a list column of an entity model" in lines[0]

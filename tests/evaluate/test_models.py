@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pytest
+
+from segment_pipeline.orchestrate.launch import RunFailed
 
 DAY1, DAY2, DAY3 = date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)
 
@@ -180,3 +183,34 @@ def test_a_backfill_equals_day_by_day_runs(pipeline, project_dir, landing, tmp_p
     backfilled.run(DAY1, DAY3)
     for table in ("segment_snapshots", "segment_deltas", "model_fit", "model_runs"):
         assert backfilled.table(table).equals(pipeline.table(table)), table
+
+
+TAGS = """
+-- entity: company, key: company_id
+select
+    company_id,
+    list_filter([case when employee_count >= 50 then 'big' end], tag -> tag is not null) as tags,
+    employee_count as size,
+from companies
+"""
+
+
+def test_tag_membership_and_a_list_test_on_a_column_that_is_no_list(pipeline, project_dir, landing):
+    project_dir.model("tags", TAGS)
+    project_dir.segment(
+        "big", {"entity": "company", "where": {"attribute": "list_contains(tags.tags, 'big')"}}
+    )
+    for day, rows in COMPANIES.items():
+        landing.jsonl(day, "companies", rows)
+    pipeline.run(DAY1, DAY2)
+    assert pipeline.members("big", DAY2) == {
+        "a": pd.Timestamp("2026-01-03"),
+        "b": pd.Timestamp("2026-01-02"),
+    }
+    project_dir.segment(
+        "odd", {"entity": "company", "where": {"attribute": "list_contains(tags.size, 'big')"}}
+    )
+    with pytest.raises(
+        RunFailed, match=r"odd.yml: list_contains\(tags.size, \.\.\.\) needs a list"
+    ):
+        pipeline.run(DAY2, DAY2)
