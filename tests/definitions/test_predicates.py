@@ -14,7 +14,7 @@ from segment_pipeline.definitions.sources import ColumnType
 
 FUNCTIONS = (
     "abs, cast, coalesce, day, dayofmonth, dayofweek, dayofyear, extract, hour, length, "
-    "lower, month, quarter, round, trim, try_cast, upper, week, year"
+    "list_contains, lower, month, quarter, round, trim, try_cast, upper, week, year"
 )
 
 COMPANY = PredicateScope(
