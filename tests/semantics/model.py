@@ -11,6 +11,10 @@ at its `occurred_at` (right-continuous) and a `last_days: N` window lets it go j
 `occurred_at + N days` (left-continuous). So `m` is constant on every open interval between
 candidates and may take another value on the candidates themselves. Data times are whole
 seconds, so `c + 1 microsecond` stands for the whole open interval after `c`.
+
+Model values (SPEC 4.4) are one more step function: the score a partition P computed, from
+the data P sees, holds from `as_of(P)` to the `as_of` of the next computed partition, and is
+NULL before the first; each `as_of(P)` is a candidate.
 """
 
 from __future__ import annotations
@@ -349,6 +353,29 @@ def walk(condition: Condition) -> list[Condition]:
 
 
 # --------------------------------------------------------------------------------------
+# The one SQL model: a company score, written in SQL for the pipeline and in Python here.
+# --------------------------------------------------------------------------------------
+
+SCORE_MODEL = "activity"
+#: How predicates name the model's column.
+SCORE = f"{SCORE_MODEL}.score"
+SCORE_SQL = """-- entity: company, key: company_id
+select c.company_id, coalesce(c.employee_count, 0) + count(e.event_id) as score
+from companies as c
+left join events as e on e.company_id = c.company_id
+group by c.company_id, c.employee_count
+"""
+
+
+def uses_score(condition: Condition) -> bool:
+    """Whether a condition tree reads the model's score."""
+    return any(
+        isinstance(node, Attribute | CompanyAttribute) and SCORE in node.predicate.sql()
+        for node in walk(condition)
+    )
+
+
+# --------------------------------------------------------------------------------------
 # The model.
 # --------------------------------------------------------------------------------------
 
@@ -359,7 +386,19 @@ MemberRow = tuple[str, str, str, datetime]
 class SnapshotModel:
     """Membership and join times for one snapshot date, from the data visible to it."""
 
-    def __init__(self, history: History, segments: tuple[Segment, ...], snapshot: date) -> None:
+    def __init__(
+        self,
+        history: History,
+        segments: tuple[Segment, ...],
+        snapshot: date,
+        partitions: tuple[date, ...] = (),
+    ) -> None:
+        """`partitions`: the days the score model has been computed for (those up to
+        `snapshot` count)."""
+        self.history = history
+        self.snapshot = snapshot
+        self.partitions = sorted(day for day in set(partitions) if day <= snapshot)
+        self._scores: dict[date, dict[str, int]] = {}
         self.as_of = as_of(snapshot)
         self.segments = {segment.name: segment for segment in segments}
         # Visible versions per entity type and key, each with its tie-break order.
@@ -401,6 +440,38 @@ class SnapshotModel:
             return None
         return version.attributes
 
+    def scores(self, partition: date) -> dict[str, int]:
+        """The score model's rows for a partition, from the data that partition sees: each
+        company existing at its as_of, its employee_count (0 if missing) plus the number of
+        events attributed to it."""
+        if partition not in self._scores:
+            view = (
+                self if partition == self.snapshot else SnapshotModel(self.history, (), partition)
+            )
+            scores: dict[str, int] = {}
+            for key in view.versions["company"]:
+                attributes = view.attributes_at("company", key, view.as_of)
+                if attributes is None:
+                    continue
+                events = sum(1 for e in view.events if view.event_company[e.event_id] == key)
+                employees = attributes.get("employee_count")
+                scores[key] = (employees if isinstance(employees, int) else 0) + events
+            self._scores[partition] = scores
+        return self._scores[partition]
+
+    def score_at(self, company_id: str, t: datetime) -> int | None:
+        """The score in force at t: the latest computed partition whose as_of is not after
+        t; None before the first one or when that partition has no row for the company."""
+        computed = [day for day in self.partitions if as_of(day) <= t]
+        return self.scores(computed[-1]).get(company_id) if computed else None
+
+    def company_row(self, company_id: str, t: datetime) -> Mapping[str, object] | None:
+        """A company's attributes at t with its model value, or None if it does not exist."""
+        attributes = self.attributes_at("company", company_id, t)
+        if attributes is None:
+            return None
+        return {**attributes, SCORE: self.score_at(company_id, t)}
+
     def _attributed_company(self, event: Event) -> str | None:
         if event.company_id:
             return event.company_id
@@ -434,12 +505,16 @@ class SnapshotModel:
         if isinstance(condition, Not):
             return not self.holds(condition.condition, segment, key, t)
         if isinstance(condition, Attribute):
-            attributes = self.attributes_at(segment.entity, key, t)
+            attributes = (
+                self.company_row(key, t)
+                if segment.entity == "company"
+                else self.attributes_at(segment.entity, key, t)
+            )
             return attributes is not None and condition.predicate.evaluate(attributes) is True
         if isinstance(condition, CompanyAttribute):
             assert segment.entity == "contact"
             company_id = self.company_of_contact(key, t)
-            company = None if company_id is None else self.attributes_at("company", company_id, t)
+            company = None if company_id is None else self.company_row(company_id, t)
             return company is not None and condition.predicate.evaluate(company) is True
         if isinstance(condition, EventCondition):
             return condition.count.accepts(self.event_count(condition, segment.entity, key, t))
@@ -478,7 +553,7 @@ class SnapshotModel:
         """Every instant at which some membership could change, up to as_of, ascending."""
         conditions = [c for s in self.segments.values() for c in walk(s.condition)]
         windows = [c.within for c in conditions if isinstance(c, EventCondition)]
-        found = {self.as_of}
+        found = {self.as_of, *(as_of(day) for day in self.partitions)}
         for by_key in self.versions.values():
             found.update(v.updated_at for items in by_key.values() for _, v in items)
         for event in self.events:
@@ -520,7 +595,11 @@ class SnapshotModel:
 
 
 def model_members(
-    history: History, segments: tuple[Segment, ...], snapshot: date
+    history: History,
+    segments: tuple[Segment, ...],
+    snapshot: date,
+    partitions: tuple[date, ...] = (),
 ) -> set[MemberRow]:
-    """The members of every segment in the snapshot for `snapshot`, with join times."""
-    return SnapshotModel(history, segments, snapshot).members()
+    """The members of every segment in the snapshot for `snapshot`, with join times, the
+    score model computed for `partitions`."""
+    return SnapshotModel(history, segments, snapshot, partitions).members()

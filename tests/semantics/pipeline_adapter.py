@@ -24,7 +24,8 @@ class Ingest:
 
 @dataclass(frozen=True)
 class Evaluate:
-    """Evaluate the snapshot for `day` with the project (definitions) in `project_dir`."""
+    """Compute the project's models for `day`, then evaluate the snapshot for `day` with the
+    project (definitions) in `project_dir`."""
 
     day: date
     project_dir: Path
@@ -46,6 +47,7 @@ def run_pipeline(
     """
     from segment_pipeline.definitions.project import load_project
     from segment_pipeline.evaluate.membership import evaluate_members
+    from segment_pipeline.evaluate.models import materialize_models
     from segment_pipeline.ingest.landing import ingest_landing_date
     from segment_pipeline.warehouse import Warehouse, WarehouseSettings
     from segment_pipeline.warehouse.schema import ensure_schema
@@ -60,7 +62,10 @@ def run_pipeline(
             if isinstance(step, Ingest):
                 ingest_landing_date(warehouse, sources, landing_dir, step.day)
                 continue
-            frame = evaluate_members(warehouse, projects[step.project_dir], step.day)
+            project = projects[step.project_dir]
+            # The score model's partition first, as the segment asset's upstream asset does.
+            materialize_models(warehouse, project, list(project.models), [step.day])
+            frame = evaluate_members(warehouse, project, step.day)
             results.append(
                 {
                     (str(r.segment), str(r.entity_type), str(r.entity_id), _joined_at(r.joined_at))

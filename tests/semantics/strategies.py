@@ -17,6 +17,9 @@ import yaml
 from hypothesis import strategies as st
 
 from .model import (
+    SCORE,
+    SCORE_MODEL,
+    SCORE_SQL,
     All,
     And,
     AnyOf,
@@ -40,6 +43,7 @@ from .model import (
     Predicate,
     Segment,
     Version,
+    uses_score,
 )
 
 FIRST_DAY = date(2026, 3, 2)
@@ -239,6 +243,16 @@ _EVENT_PREDICATES: list[Predicate] = [
 ]
 
 
+#: Predicates on the score model's value (NULL before its first computed partition).
+_SCORE_PREDICATES: list[Predicate] = [
+    Compare(SCORE, ">=", 2),
+    Compare(SCORE, "<", 3),
+    Between(SCORE, 1, 4),
+    IsNull(SCORE),
+    NotP(Compare(SCORE, "=", 0)),
+]
+
+
 def counts() -> st.SearchStrategy[Count]:
     return st.one_of(
         st.builds(Count, st.just("at_least"), st.integers(1, 3)),
@@ -273,16 +287,26 @@ def event_conditions(
 
 @st.composite
 def conditions(
-    draw: st.DrawFn, entity: str, earlier: Sequence[Segment], days: Sequence[date], depth: int = 2
+    draw: st.DrawFn,
+    entity: str,
+    earlier: Sequence[Segment],
+    days: Sequence[date],
+    depth: int = 2,
+    scores: bool = False,
 ) -> Condition:
-    """A random condition tree for a segment on `entity` that may reference `earlier`."""
+    """A random condition tree for a segment on `entity` that may reference `earlier`
+    (with `scores`, leaves may read the score model: own or company)."""
     references = [s.name for s in earlier if s.entity in (entity, "company")]
     # Event conditions and references are listed twice: that is where time is subtle.
     kinds = ["attribute", "event", "event"]
     kinds += ["company"] if entity == "contact" else []
     kinds += ["in_segment", "in_segment"] if references else []
     kinds += ["all", "any", "not"] if depth > 0 else []
+    kinds += ["score", "score"] if scores else []
     kind = draw(st.sampled_from(kinds))
+    if kind == "score":
+        predicate = draw(st.sampled_from(_SCORE_PREDICATES))
+        return Attribute(predicate) if entity == "company" else CompanyAttribute(predicate)
     if kind == "attribute":
         return Attribute(
             draw(
@@ -295,7 +319,7 @@ def conditions(
         return CompanyAttribute(draw(st.sampled_from(_COMPANY_PREDICATES)))
     if kind == "in_segment":
         return InSegment(draw(st.sampled_from(references)))
-    child = conditions(entity, earlier, days, depth - 1)
+    child = conditions(entity, earlier, days, depth - 1, scores)
     if kind == "not":
         return Not(draw(child))
     children = tuple(draw(st.lists(child, min_size=0 if kind == "all" else 1, max_size=3)))
@@ -303,20 +327,23 @@ def conditions(
 
 
 @st.composite
-def segment_lists(draw: st.DrawFn, days: Sequence[date]) -> tuple[Segment, ...]:
+def segment_lists(
+    draw: st.DrawFn, days: Sequence[date], scores: bool = False
+) -> tuple[Segment, ...]:
     """1-3 dynamic segments; segment i only references segments j < i (no cycles)."""
     segments: list[Segment] = []
     for number in range(draw(st.integers(1, 3))):
         entity = draw(st.sampled_from(["company", "contact"]))
-        condition = draw(conditions(entity, segments, days))
+        condition = draw(conditions(entity, segments, days, scores=scores))
         segments.append(Segment(f"s{number}", entity, condition))
     return tuple(segments)
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> Scenario:
+def scenarios(draw: st.DrawFn, scores: bool = False) -> Scenario:
+    """A random history and segments; with `scores`, leaves may read the score model."""
     days, history = draw(histories())
-    return Scenario(days=days, history=history, segments=draw(segment_lists(days)))
+    return Scenario(days=days, history=history, segments=draw(segment_lists(days, scores)))
 
 
 @st.composite
@@ -450,9 +477,13 @@ def condition_yaml(condition: Condition) -> object:
 
 
 def write_project(root: Path, segments: Sequence[Segment]) -> Path:
-    """`<root>/sources.yml` and `<root>/segments/<name>.yml`; returns root."""
+    """`<root>/sources.yml`, `<root>/segments/<name>.yml` and, when a segment reads it, the
+    score model; returns root."""
     (root / "segments").mkdir(parents=True, exist_ok=True)
     (root / "sources.yml").write_text(yaml.safe_dump(SOURCES_YML, sort_keys=False))
+    if any(uses_score(segment.condition) for segment in segments):
+        (root / "models").mkdir()
+        (root / "models" / f"{SCORE_MODEL}.sql").write_text(SCORE_SQL)
     for segment in segments:
         definition = {
             "name": segment.name,

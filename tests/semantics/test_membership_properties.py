@@ -75,10 +75,10 @@ def check_day_by_day(scenario: Scenario) -> None:
     results = run_scenario(scenario, steps_for)
     live, rerun = results[: len(scenario.days)], results[len(scenario.days) :]
     for day, actual in zip(scenario.days, live, strict=True):
-        expected = model_members(scenario.history, scenario.segments, day)
+        expected = model_members(scenario.history, scenario.segments, day, scenario.days)
         assert_same(expected, actual, f"snapshot {day}, evaluated right after landing {day}")
     for day, actual in zip(scenario.days, rerun, strict=True):
-        expected = model_members(scenario.history, scenario.segments, day)
+        expected = model_members(scenario.history, scenario.segments, day, scenario.days)
         assert_same(expected, actual, f"snapshot {day}, re-evaluated after all days landed")
 
 
@@ -98,9 +98,17 @@ def test_pipeline_matches_model_on_window_edges(scenario: Scenario) -> None:
     check_day_by_day(scenario)
 
 
+@settings(PIPELINE_SETTINGS, max_examples=15)
+@given(scenario=scenarios(scores=True))
+def test_pipeline_matches_model_with_model_values(scenario: Scenario) -> None:
+    """Leaves on a SQL model's score (own and through the company): a step function over
+    the computed partitions, NULL before the first."""
+    check_day_by_day(scenario)
+
+
 @pytest.mark.slow
 @settings(PIPELINE_SETTINGS, max_examples=30)
-@given(scenario=scenarios(), data=st.data())
+@given(scenario=scenarios(scores=True), data=st.data())
 def test_ingestion_order_does_not_matter(scenario: Scenario, data: st.DataObject) -> None:
     """Days ingested in any order, one of them twice, give the model's snapshots."""
     describe(scenario)
@@ -114,18 +122,18 @@ def test_ingestion_order_does_not_matter(scenario: Scenario, data: st.DataObject
         ],
     )
     for day, actual in zip(scenario.days, results, strict=True):
-        expected = model_members(scenario.history, scenario.segments, day)
+        expected = model_members(scenario.history, scenario.segments, day, scenario.days)
         assert_same(expected, actual, f"snapshot {day}, days ingested in order {order}")
 
 
 @settings(max_examples=300, deadline=None)
-@given(scenario=scenarios())
+@given(scenario=scenarios(scores=True))
 def test_model_join_time_starts_an_unbroken_stretch(scenario: Scenario) -> None:
     """The model checked against its own definition on a dense grid of instants: members
     qualify at every grid instant from the join time to as_of, and the stretch cannot be
     extended before the join time; non-members do not qualify at as_of."""
     for day in scenario.days:
-        model = SnapshotModel(scenario.history, scenario.segments, day)
+        model = SnapshotModel(scenario.history, scenario.segments, day, scenario.days)
         candidates = model.candidates()
         first = min(candidates)
         grid = sorted(
