@@ -37,8 +37,13 @@ def entity_models(
 
 
 def model_steps(model: Model, snapshot_date: date) -> exp.Select:
-    """Each key's value per computed partition up to D, with the interval it holds on:
-    `entity_id, valid_from, valid_to` and the model's columns as `"<model>.<column>"`."""
+    """Each key's values with the interval they hold on, one row per change:
+    `entity_id, valid_from, valid_to` and the model's columns as `"<model>.<column>"`.
+
+    Consecutive partitions giving a key the same values are one step: a value that did not
+    change is no change point, so a daily run does not re-evaluate every record each day
+    for the other segments that read the same versions.
+    """
     assert model.key is not None
     next_run = template(
         "coalesce(lead(as_of) over (order by snapshot_date), :forever)", forever=lit(FOREVER)
@@ -51,12 +56,16 @@ def model_steps(model: Model, snapshot_date: date) -> exp.Select:
         .where(col("version").eq(lit(model.version)))
         .where(col(PARTITION_COLUMN) <= lit(snapshot_date))
     )
-    return (
+    values = [model_column(model.name, name) for name in model.columns]
+    per_partition = (
         exp.select(
             exp.alias_(col(model.key, "m"), "entity_id"),
             col("valid_from", "r"),
             col("valid_to", "r"),
-            *(exp.alias_(col(name, "m"), model_column(model.name, name)) for name in model.columns),
+            *(
+                exp.alias_(col(name, "m"), value)
+                for name, value in zip(model.columns, values, strict=True)
+            ),
         )
         .from_(exp.alias_(exp.to_table(model_table(model.name)), "m"))
         .join(
@@ -64,6 +73,55 @@ def model_steps(model: Model, snapshot_date: date) -> exp.Select:
             on=col(PARTITION_COLUMN, "m").eq(col(PARTITION_COLUMN, "r")),
         )
         .where(col(model.key, "m").is_(exp.null()).not_())
+    )
+    return _merged(per_partition, values)
+
+
+def _merged(steps: exp.Select, values: list[str]) -> exp.Select:
+    """Steps of a key that continue the previous one with the same values merged into it."""
+    window = "over (partition by entity_id order by valid_from)"
+    previous = [
+        exp.alias_(template(f"lag(:c) {window}", c=col(value)), f"previous_{index}")
+        for index, value in enumerate(values)
+    ]
+    with_previous = exp.select(
+        "*", exp.alias_(template(f"lag(valid_to) {window}"), "previous_to"), *previous
+    ).from_(steps.subquery("steps", copy=False))
+    starts = exp.or_(
+        col("previous_to").is_(exp.null()),
+        col("previous_to").neq(col("valid_from")),
+        *(
+            exp.NullSafeNEQ(this=col(value), expression=col(f"previous_{index}"))
+            for index, value in enumerate(values)
+        ),
+    )
+    flagged = exp.select(
+        "entity_id",
+        "valid_from",
+        "valid_to",
+        *(col(value) for value in values),
+        exp.alias_(starts, "is_start"),
+    ).from_(with_previous.subquery("with_previous", copy=False))
+    island = template(
+        "sum(case when is_start then 1 else 0 end) over (partition by entity_id "
+        "order by valid_from rows unbounded preceding)"
+    )
+    numbered = exp.select("*", exp.alias_(island, "island")).from_(
+        flagged.subquery("flagged", copy=False)
+    )
+    island_end = template("max(valid_to) over (partition by entity_id, island)")
+    ended = exp.select("*", exp.alias_(island_end, "island_end")).from_(
+        numbered.subquery("numbered", copy=False)
+    )
+    return (
+        exp.select(
+            "entity_id",
+            "valid_from",
+            exp.alias_(col("island_end"), "valid_to"),
+            *(col(value) for value in values),
+        )
+        .from_(ended.subquery("ended", copy=False))
+        .where(col("is_start"))
     )
 
 
