@@ -15,9 +15,15 @@ from datetime import datetime, time, timedelta
 
 from sqlglot import exp
 
-from segment_pipeline.compile.predicates import compile_predicate
+from segment_pipeline.compile.predicates import compile_predicate, json_path
 from segment_pipeline.compile.visible import with_companies
-from segment_pipeline.definitions.conditions import EventCondition, Window, iter_leaves
+from segment_pipeline.definitions.conditions import (
+    Aggregate,
+    EventCondition,
+    Window,
+    event_filters,
+    iter_leaves,
+)
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.sql import col, lit
 
@@ -30,6 +36,24 @@ def hit_column(leaf: EventCondition) -> str:
     """
     where = leaf.where.sql if leaf.where is not None else ""
     return "hit_" + hashlib.sha256(f"{leaf.event}\n{where}".encode()).hexdigest()[:12]
+
+
+def value_column(leaf: Aggregate) -> str:
+    """The `event_hits` column holding the property an aggregate reads, for events of its
+    name: a number (NULL when it does not read as one) or, for count_distinct, the text."""
+    kind = "text" if leaf.function == "count_distinct" else "number"
+    name = f"{leaf.events.event}\n{leaf.key}\n{kind}"
+    return "val_" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+def _value(leaf: Aggregate) -> exp.Expression:
+    """An aggregate's property of an event of its name (NULL for other events)."""
+    value: exp.Expression = exp.JSONExtractScalar(
+        this=col("properties"), expression=json_path(leaf.key)
+    )
+    if leaf.function != "count_distinct":
+        value = exp.TryCast(this=value, to=exp.DataType.build("DOUBLE"))
+    return exp.Case(ifs=[exp.If(this=col("event_name").eq(lit(leaf.events.event)), true=value)])
 
 
 def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str) -> exp.Select:
@@ -49,6 +73,11 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
     """
     flags: dict[str, exp.Expression] = {}
     ranges: dict[str, list[TimeRange]] = {}
+    values = {
+        value_column(read.aggregate): _value(read.aggregate)
+        for read in reads
+        if read.aggregate is not None
+    }
     for read in reads:
         leaf = read.leaf
         matches: exp.Expression = exp.true()
@@ -69,6 +98,7 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
         "event_name",
         "occurred_at",
         *(exp.alias_(flag, name, copy=False) for name, flag in flags.items()),
+        *(exp.alias_(value, name, copy=False) for name, value in values.items()),
     ).from_(events.subquery("visible_events", copy=False))
     needed = [within_ranges(col(flag), flag_ranges) for flag, flag_ranges in ranges.items()]
     kept = (
@@ -77,10 +107,10 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
         .where(exp.or_(*needed) if needed else exp.false(), copy=False)
     )
     company_reads = [read for read in reads if read.entity == "company"]
-    columns = ["contact_id", "company_id", "event_name", "occurred_at", *flags]
+    columns = ["contact_id", "company_id", "event_name", "occurred_at", *flags, *values]
     attributed = with_companies(kept, columns, contact_versions, events_read(company_reads))
-    # The timelines read the flags, not the name.
-    hits = exp.select("contact_id", "company_id", "occurred_at", *flags).from_(
+    # The timelines read the flags and values, not the name.
+    hits = exp.select("contact_id", "company_id", "occurred_at", *flags, *values).from_(
         attributed.subquery("attributed", copy=False)
     )
     if not names:
@@ -150,11 +180,13 @@ def within_ranges(condition: exp.Expression, ranges: list[TimeRange]) -> exp.Exp
 
 @dataclass(frozen=True)
 class EventRead:
-    """The events one event leaf of a segment reads: what `event_hits` must hold for it."""
+    """The events one event filter of a segment's leaf reads: what `event_hits` must hold
+    for it (with the property an aggregate leaf reads)."""
 
     leaf: EventCondition
     entity: str
     since: datetime | None = None
+    aggregate: Aggregate | None = None
 
 
 def events_read(reads: list[EventRead]) -> exp.Expression:
@@ -173,10 +205,16 @@ def events_read(reads: list[EventRead]) -> exp.Expression:
 def event_reads(
     segments: Iterable[Segment], since_of: Callable[[Segment], datetime | None]
 ) -> list[EventRead]:
-    """What every event leaf of the segments reads, from where each segment's timeline starts."""
+    """What every event filter of the segments' leaves reads, from where each segment's
+    timeline starts."""
     return [
-        EventRead(leaf, segment.entity, since_of(segment))
+        EventRead(
+            events,
+            segment.entity,
+            since_of(segment),
+            leaf if isinstance(leaf, Aggregate) else None,
+        )
         for segment in segments
         for _, leaf in iter_leaves(segment.where)
-        if isinstance(leaf, EventCondition)
+        for events in event_filters(leaf)
     ]

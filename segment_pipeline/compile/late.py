@@ -20,8 +20,8 @@ from segment_pipeline.compile.relations import late_table
 from segment_pipeline.compile.visible import as_of, landed_rows_since
 from segment_pipeline.definitions.conditions import (
     CompanyAttribute,
-    EventCondition,
     InSegment,
+    event_filters,
     iter_leaves,
 )
 from segment_pipeline.definitions.segments import Segment
@@ -68,9 +68,9 @@ class LateScopes:
         ]
         names = sorted(
             {
-                leaf.event
+                events.event
                 for _, leaf in iter_leaves(segment.where)
-                if isinstance(leaf, EventCondition)
+                for events in event_filters(leaf)
             }
         )
         if names:

@@ -12,23 +12,28 @@ from datetime import timedelta
 
 from sqlglot import exp
 
-from segment_pipeline.compile.event_pass import hit_column, read_range
+from segment_pipeline.compile.event_pass import hit_column, read_range, value_column
 from segment_pipeline.compile.relations import hits_table, timeline_table
 from segment_pipeline.compile.spec import (
     EXISTS,
     LeafColumns,
     TimelineSpec,
+    bounds_hold,
     company_holds,
     count_holds,
     holds,
 )
 from segment_pipeline.compile.visible import FOREVER
 from segment_pipeline.definitions.conditions import (
+    Aggregate,
     Attribute,
     CompanyAttribute,
     EventCondition,
+    FirstEvent,
     InSegment,
+    LastEvent,
     Leaf,
+    ever,
 )
 from segment_pipeline.sql import col, lit, template
 
@@ -143,6 +148,45 @@ def _segment_rows(
     return _through_company(spec, leaf, company_rows)
 
 
+def _hits(spec: TimelineSpec, node: EventCondition, *extra: exp.Expression) -> exp.Select:
+    """The events an event filter reads for the timeline's entities, as `entity_id`,
+    `occurred_at` and the `extra` columns of `event_hits`: those of its name matching its
+    `where`, in its window, from where the timeline needs them."""
+    owner = "contact_id" if spec.segment.entity == "contact" else "company_id"
+    hits = (
+        exp.select(exp.alias_(col(owner), "entity_id"), "occurred_at", *extra)
+        .from_(hits_table(spec.prefix))
+        .where(col(hit_column(node)))
+        .where(col(owner).is_(exp.null()).not_())
+    )
+    for condition in read_range(node.within, spec.since).conditions():
+        hits = hits.where(condition)
+    if spec.since is not None:
+        hits = hits.where(spec.in_scope(col(owner)))
+    return hits
+
+
+def _aged(days: int) -> exp.Expression:
+    """The instant an event leaves a `last_days` window: `occurred_at + N days`."""
+    return col("occurred_at") + exp.Interval(this=lit(str(days)), unit=exp.var("DAY"))
+
+
+def _before_since(spec: TimelineSpec) -> exp.Expression:
+    """`t`, or just before `since` for a change point before it: the value there is what
+    the timeline carries into `since`."""
+    if spec.since is None:
+        return col("t")
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=col("t") < lit(spec.since),
+                true=lit(spec.since - timedelta(microseconds=1)),
+            )
+        ],
+        default=col("t"),
+    )
+
+
 def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> exp.Select:
     """Counts as a step function: +1 at an event, -1 right after it leaves the window.
 
@@ -150,18 +194,8 @@ def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> 
     nothing and is not read; the steps before `since` are summed into one point just
     before it, which carries the count at `since` into the timeline.
     """
-    owner = "contact_id" if spec.segment.entity == "contact" else "company_id"
-    hits = (
-        exp.select(exp.alias_(col(owner), "entity_id"), "occurred_at")
-        .from_(hits_table(spec.prefix))
-        .where(col(hit_column(node)))
-        .where(col(owner).is_(exp.null()).not_())
-    )
+    hits = _hits(spec, node)
     window = node.within
-    for condition in read_range(window, spec.since).conditions():
-        hits = hits.where(condition)
-    if spec.since is not None:
-        hits = hits.where(spec.in_scope(col(owner)))
     steps = exp.select(
         "entity_id",
         exp.alias_(col("occurred_at"), "t"),
@@ -169,9 +203,7 @@ def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> 
         exp.alias_(lit(0), "minus"),
     ).from_(hits.subquery("hits", copy=False))
     if window.last_days is not None:
-        aged = col("occurred_at") + exp.Interval(
-            this=lit(str(window.last_days)), unit=exp.var("DAY")
-        )
+        aged = _aged(window.last_days)
         ageing = (
             exp.select(
                 "entity_id",
@@ -184,18 +216,9 @@ def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> 
         )
         steps = exp.union(steps, ageing, distinct=False, copy=False)
     if spec.since is not None:
-        instant = exp.Case(
-            ifs=[
-                exp.If(
-                    this=col("t") < lit(spec.since),
-                    true=lit(spec.since - timedelta(microseconds=1)),
-                )
-            ],
-            default=col("t"),
-        )
-        steps = exp.select("entity_id", exp.alias_(instant, "t"), "plus", "minus").from_(
-            steps.subquery("early_steps", copy=False)
-        )
+        steps = exp.select(
+            "entity_id", exp.alias_(_before_since(spec), "t"), "plus", "minus"
+        ).from_(steps.subquery("early_steps", copy=False))
     per_instant = (
         exp.select(
             "entity_id",
@@ -227,6 +250,167 @@ def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> 
     )
 
 
+def _aggregate_rows(spec: TimelineSpec, leaf: LeafColumns, node: Aggregate) -> exp.Select:
+    """The aggregate at each instant its set of events changes, and right after it.
+
+    The set changes when an event happens and right after one leaves a `last_days` window
+    (`occurred_at + N days`): at that instant the event still counts, just after it no
+    longer does. At each such point the aggregate is taken over the events in the window
+    then (a join on the entity's events, not a running total: min, max and distinct counts
+    do not subtract). From `since` on, the points before it are one point just before it.
+    """
+    window = node.events.within
+    hits = _hits(spec, node.events, exp.alias_(col(value_column(node)), "v"))
+    instants = exp.select("entity_id", exp.alias_(col("occurred_at"), "t")).from_(
+        hits.subquery("hits")
+    )
+    if window.last_days is not None:
+        aged = _aged(window.last_days)
+        ageing = (
+            exp.select("entity_id", exp.alias_(aged, "t"))
+            .from_(hits.subquery("hits"))
+            .where(aged.copy() <= lit(spec.as_of))
+        )
+        instants = exp.union(instants, ageing, distinct=False, copy=False)
+    points = (
+        exp.select("entity_id", exp.alias_(_before_since(spec), "t"))
+        .distinct()
+        .from_(instants.subquery("instants", copy=False))
+    )
+    on = exp.and_(
+        col("entity_id", "h").eq(col("entity_id", "p")),
+        col("occurred_at", "h") <= col("t", "p"),
+    )
+    value_after: exp.Expression = col("v", "h")
+    if window.last_days is not None:
+        edge = col("t", "p") - exp.Interval(this=lit(str(window.last_days)), unit=exp.var("DAY"))
+        on = exp.and_(on, col("occurred_at", "h") >= edge)
+        value_after = exp.Case(
+            ifs=[exp.If(this=col("occurred_at", "h") > edge.copy(), true=col("v", "h"))]
+        )
+    valued = (
+        exp.select(
+            col("entity_id", "p"),
+            col("t", "p"),
+            exp.alias_(_aggregate(node, col("v", "h")), "v_at"),
+            exp.alias_(_aggregate(node, value_after), "v_after"),
+        )
+        .from_(points.subquery("p", copy=False))
+        .join(hits.subquery("h", copy=False), on=on, join_type="left")
+        .group_by(col("entity_id", "p"), col("t", "p"), copy=False)
+    )
+    return spec.row(
+        valued.subquery("valued", copy=False),
+        col("entity_id"),
+        col("t"),
+        {
+            leaf.index: (
+                bounds_hold(node.value, col("v_at")),
+                bounds_hold(node.value, col("v_after")),
+            )
+        },
+    )
+
+
+def _first_rows(spec: TimelineSpec, leaf: LeafColumns, node: FirstEvent) -> exp.Select:
+    """The first event (of all time) makes the leaf true if it is inside the window; a
+    `last_days` window lets it go right after `first + N days`."""
+    hits = _hits(spec, ever(node.events))
+    firsts = (
+        exp.select("entity_id", exp.alias_(exp.func("min", col("occurred_at")), "occurred_at"))
+        .from_(hits.subquery("hits", copy=False))
+        .group_by("entity_id", copy=False)
+    )
+    window = node.events.within
+    first = exp.select(
+        "entity_id", exp.alias_(col("occurred_at"), "t"), exp.alias_(exp.true(), "v_after")
+    ).from_(firsts.subquery("firsts"))
+    for condition in read_range(window, None).conditions():
+        first = first.where(condition)
+    rows: exp.Query = first
+    if window.last_days is not None:
+        aged = _aged(window.last_days)
+        ageing = (
+            exp.select("entity_id", exp.alias_(aged, "t"), exp.alias_(exp.false(), "v_after"))
+            .from_(firsts.subquery("firsts"))
+            .where(aged.copy() <= lit(spec.as_of))
+        )
+        rows = exp.union(first, ageing, distinct=False, copy=False)
+    # At the edge it still holds; at the first event it holds already.
+    return spec.row(
+        rows.subquery("first_rows", copy=False),
+        col("entity_id"),
+        col("t"),
+        {leaf.index: (exp.true(), col("v_after"))},
+    )
+
+
+def _last_rows(spec: TimelineSpec, leaf: LeafColumns, node: LastEvent) -> exp.Select:
+    """The latest event so far, carried from each event to the next: whether it matches
+    (any of the events at that instant), and whether it is older than N days, which turns
+    true right after `latest + N days`."""
+    matched = col(hit_column(node.matching)) if node.matches is not None else exp.true()
+    hits = _hits(spec, ever(node.events), exp.alias_(matched, "matched"))
+    events = exp.select(
+        "entity_id",
+        exp.alias_(col("occurred_at"), "t"),
+        exp.alias_(col("occurred_at"), "latest"),
+        "matched",
+    ).from_(hits.subquery("hits"))
+    rows: exp.Query = events
+    days = node.older_than_days
+    if days is not None:
+        aged = _aged(days)
+        ageing = (
+            exp.select(
+                "entity_id",
+                exp.alias_(aged, "t"),
+                exp.alias_(exp.cast(exp.null(), "TIMESTAMP"), "latest"),
+                exp.alias_(exp.cast(exp.null(), "BOOLEAN"), "matched"),
+            )
+            .from_(hits.subquery("hits"))
+            .where(aged.copy() <= lit(spec.as_of))
+        )
+        rows = exp.union(events, ageing, distinct=False, copy=False)
+    per_instant = (
+        exp.select(
+            "entity_id",
+            "t",
+            exp.alias_(exp.func("max", col("latest")), "latest"),
+            exp.alias_(exp.LogicalOr(this=col("matched")), "matched"),
+        )
+        .from_(rows.subquery("last_rows", copy=False))
+        .group_by("entity_id", "t", copy=False)
+    )
+    window = "over (partition by entity_id order by t rows unbounded preceding)"
+    carried = exp.select(
+        "entity_id",
+        "t",
+        exp.alias_(template(f"last_value(latest ignore nulls) {window}"), "latest"),
+        exp.alias_(template(f"last_value(matched ignore nulls) {window}"), "matched"),
+    ).from_(per_instant.subquery("per_instant", copy=False))
+    at, after = col("matched"), col("matched")
+    if days is not None:
+        edge = col("t") - exp.Interval(this=lit(str(days)), unit=exp.var("DAY"))
+        at = exp.and_(at, col("latest") < edge)
+        after = exp.and_(after.copy(), col("latest") <= edge.copy())
+    return spec.row(
+        carried.subquery("carried", copy=False),
+        col("entity_id"),
+        col("t"),
+        {leaf.index: (at, after)},
+    )
+
+
+def _aggregate(node: Aggregate, value: exp.Expression) -> exp.Expression:
+    """The leaf's aggregate of `value` over a group; 0 for the sum of no values."""
+    if node.function == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[value]))
+    function = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[node.function]
+    aggregate = function(this=value)
+    return exp.func("coalesce", aggregate, lit(0.0)) if node.function == "sum" else aggregate
+
+
 def leaf_rows(
     spec: TimelineSpec, leaf: LeafColumns, node: Leaf, entities: dict[str, str]
 ) -> exp.Select | None:
@@ -237,4 +421,10 @@ def leaf_rows(
         return _company_rows(spec, leaf, node)
     if isinstance(node, InSegment):
         return _segment_rows(spec, leaf, node, entities[node.segment])
+    if isinstance(node, Aggregate):
+        return _aggregate_rows(spec, leaf, node)
+    if isinstance(node, FirstEvent):
+        return _first_rows(spec, leaf, node)
+    if isinstance(node, LastEvent):
+        return _last_rows(spec, leaf, node)
     return _event_rows(spec, leaf, node)

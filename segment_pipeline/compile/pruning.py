@@ -25,6 +25,9 @@ from segment_pipeline.definitions.conditions import (
     CompanyAttribute,
     EventCondition,
     InSegment,
+    Window,
+    change_window,
+    event_filters,
 )
 from segment_pipeline.sql import col, lit, template, union
 
@@ -65,8 +68,10 @@ def changed(
             ref_moved = exp.select("entity_id").from_(moved_table(node.segment, spec.prefix))
             same = entities[node.segment] == entity
             parts.append(ref_moved if same else _contacts_of(spec, ref_moved))
-        elif isinstance(node, EventCondition):
-            event_parts.append(_event_changes(spec, node))
+        elif not isinstance(node, Attribute):
+            # An event leaf's first filter holds all the events it reads.
+            widest = event_filters(node)[0]
+            event_parts.append(_event_changes(spec, widest, change_window(node)))
     if entity == "company" and event_parts:
         event_parts.append(_reattributed(spec))
     if event_parts:
@@ -78,7 +83,7 @@ def changed(
 
 def reads_more_than_events(spec: TimelineSpec) -> bool:
     """Whether any leaf reads something other than events (what `may_hold` can use)."""
-    return any(not isinstance(node, EventCondition) for _, node in spec.leaves)
+    return any(not event_filters(node) for _, node in spec.leaves)
 
 
 def may_hold(spec: TimelineSpec, candidates: exp.Query, entities: dict[str, str]) -> exp.Select:
@@ -160,14 +165,15 @@ def _reattributed(spec: TimelineSpec) -> exp.Select:
     )
 
 
-def _event_changes(spec: TimelineSpec, node: EventCondition) -> exp.Select:
-    """Owners of the leaf's events entering (or leaving) its window from `since` on."""
+def _event_changes(spec: TimelineSpec, node: EventCondition, window: Window) -> exp.Select:
+    """Owners of an event filter's events entering (or leaving) a leaf's window from `since`
+    on: the events and window edges that are the leaf's change points from then on."""
     owner = "contact_id" if spec.segment.entity == "contact" else "company_id"
     occurred_at = col("occurred_at")
     moves = occurred_at >= lit(spec.since)
-    if node.within.last_days is not None:
+    if window.last_days is not None:
         ages = occurred_at.copy() + exp.Interval(
-            this=lit(str(node.within.last_days)), unit=exp.var("DAY")
+            this=lit(str(window.last_days)), unit=exp.var("DAY")
         )
         moves = exp.or_(moves, ages <= lit(spec.as_of))
     hits = (
@@ -176,6 +182,6 @@ def _event_changes(spec: TimelineSpec, node: EventCondition) -> exp.Select:
         .where(col(hit_column(node)))
         .where(col(owner).is_(exp.null()).not_())
     )
-    for condition in read_range(node.within, spec.since).conditions():
+    for condition in read_range(window, spec.since).conditions():
         hits = hits.where(condition)
     return hits.where(moves)

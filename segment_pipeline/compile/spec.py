@@ -17,9 +17,11 @@ from segment_pipeline.compile.predicates import compile_predicate
 from segment_pipeline.compile.relations import changed_table, versions_table
 from segment_pipeline.compile.visible import FOREVER
 from segment_pipeline.definitions.conditions import (
+    Aggregate,
     AllOf,
     AnyOf,
     Attribute,
+    Bounds,
     CompanyAttribute,
     Condition,
     Count,
@@ -43,6 +45,16 @@ def holds(leaf: Attribute | CompanyAttribute) -> exp.Expression:
 def company_holds(leaf: CompanyAttribute) -> exp.Expression:
     """A company predicate on a company version's columns: false for a deleted company."""
     return exp.and_(col("is_present"), holds(leaf))
+
+
+def bounds_hold(bounds: Bounds, value: exp.Expression) -> exp.Expression:
+    """Whether an aggregate's value is in the leaf's range; false when it is missing."""
+    tests = []
+    if bounds.low is not None:
+        tests.append(value >= lit(bounds.low))
+    if bounds.high is not None:
+        tests.append(value.copy() <= lit(bounds.high))
+    return exp.func("coalesce", exp.and_(*tests), exp.false())
 
 
 def count_holds(count: Count, n: exp.Expression) -> exp.Expression:
@@ -153,6 +165,8 @@ class TimelineSpec:
         node = self.leaves[index - 1][1] if index > 0 else None
         if isinstance(node, EventCondition):
             return exp.Boolean(this=node.count.holds(0))
+        if isinstance(node, Aggregate):
+            return exp.Boolean(this=node.value.holds(node.empty_value))
         return exp.false()
 
     def row(

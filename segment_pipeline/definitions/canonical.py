@@ -18,14 +18,18 @@ import json
 from collections.abc import Mapping
 
 from segment_pipeline.definitions.conditions import (
+    Aggregate,
     AllOf,
     AnyOf,
     Attribute,
+    Bounds,
     CompanyAttribute,
     Condition,
     Count,
     EventCondition,
+    FirstEvent,
     InSegment,
+    LastEvent,
     Not,
     Window,
 )
@@ -33,7 +37,7 @@ from segment_pipeline.definitions.conditions import (
 #: Hex digits kept from the sha256 of the canonical JSON.
 VERSION_LENGTH = 12
 
-Json = dict[str, object] | list[object] | str | int | None
+Json = dict[str, object] | list[object] | str | int | float | None
 
 
 def canonical_condition(condition: Condition) -> Json:
@@ -50,10 +54,46 @@ def canonical_condition(condition: Condition) -> Json:
         return {"company": condition.predicate.sql}
     if isinstance(condition, InSegment):
         return {"in_segment": condition.segment}
+    if isinstance(condition, Aggregate):
+        events = canonical_event(condition.events)
+        del events["count"]
+        return {
+            "aggregate": {
+                condition.function: f"properties.{condition.key}",
+                **events,
+                **canonical_bounds(condition.value),
+            }
+        }
+    if isinstance(condition, FirstEvent):
+        first = canonical_event(condition.events)
+        del first["count"]
+        return {"first_event": first}
+    if isinstance(condition, LastEvent):
+        last = canonical_event(condition.events)
+        del last["count"], last["within"]
+        matches = condition.matches.sql if condition.matches is not None else None
+        return {
+            "last_event": {
+                **last,
+                "matches": matches,
+                "older_than_days": condition.older_than_days,
+            }
+        }
     return canonical_event(condition)
 
 
-def canonical_event(event: EventCondition) -> Json:
+def canonical_bounds(bounds: Bounds) -> dict[str, object]:
+    """An aggregate's range from its ends, like `canonical_count`."""
+    if bounds.high is None:
+        return {"at_least": bounds.low}
+    if bounds.low is None:
+        return {"at_most": bounds.high}
+    if bounds.low == bounds.high:
+        return {"exactly": bounds.low}
+    return {"between": [bounds.low, bounds.high]}
+
+
+def canonical_event(event: EventCondition) -> dict[str, object]:
     """An event condition with every default written out."""
     return {
         "event": event.event,

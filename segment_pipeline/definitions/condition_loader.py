@@ -8,19 +8,24 @@ on after a mistake so that one run reports all of them.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from segment_pipeline.definitions.conditions import (
+    Aggregate,
     AllOf,
     AnyOf,
     Attribute,
+    Bounds,
     CompanyAttribute,
     Condition,
     Count,
     EventCondition,
+    FirstEvent,
     InSegment,
+    LastEvent,
     Not,
     Predicate,
     Window,
@@ -37,9 +42,24 @@ from segment_pipeline.definitions.yaml_files import (
 )
 from segment_pipeline.errors import DefinitionError
 
-CONDITION_KEYS = ("all", "any", "not", "attribute", "company", "event", "in_segment")
+CONDITION_KEYS = (
+    "all",
+    "any",
+    "not",
+    "attribute",
+    "company",
+    "event",
+    "aggregate",
+    "first_event",
+    "last_event",
+    "in_segment",
+)
 EVENT_KEYS = ("where", "within", "count")
 COUNT_KEYS = ("at_least", "at_most", "exactly", "between")
+AGGREGATE_FUNCTIONS = ("sum", "avg", "min", "max", "count_distinct")
+AGGREGATE_KEYS = (*AGGREGATE_FUNCTIONS, "event", "where", "within", *COUNT_KEYS)
+FIRST_EVENT_KEYS = ("event", "where", "within")
+LAST_EVENT_KEYS = ("event", "where", "matches", "older_than_days")
 WINDOW_KEYS = ("last_days", "from", "to")
 
 
@@ -139,6 +159,12 @@ def _load_kind(
         return None if predicate is None else CompanyAttribute(predicate=predicate)
     if kind == "event":
         return _load_event(raw, here, context)
+    if kind == "aggregate":
+        return _load_aggregate(value, here, context)
+    if kind == "first_event":
+        return _load_first_event(value, here, context)
+    if kind == "last_event":
+        return _load_last_event(value, here, context)
     if not isinstance(value, str) or not re.fullmatch(NAME_PATTERN, value):
         context.fail(here, f"must be a segment name like churned_accounts, got {show(value)}")
         return None
@@ -188,6 +214,137 @@ def _load_event(
     if not ok or within is None or count is None:
         return None
     return EventCondition(event=str(name), where=where, within=within, count=count)
+
+
+def _load_aggregate(raw: object, path: str, context: ConditionContext) -> Condition | None:
+    """`aggregate: {sum: properties.amount, event: order_placed, within: ..., at_least: 100}`."""
+    if not isinstance(raw, dict):
+        context.fail(
+            path,
+            "must be a mapping such as {sum: properties.amount, event: order_placed, "
+            f"at_least: 100}}, got {kind_of(raw)}",
+        )
+        return None
+    keys = [str(key) for key in raw]
+    for key in keys:
+        if key not in AGGREGATE_KEYS:
+            context.fail(
+                path,
+                f"unknown key {key!r}{did_you_mean(key, AGGREGATE_KEYS)}; "
+                f"an aggregate takes one of {', '.join(AGGREGATE_FUNCTIONS)}, event, "
+                f"where, within and one of {', '.join(COUNT_KEYS)}",
+            )
+            return None
+    functions = [key for key in keys if key in AGGREGATE_FUNCTIONS]
+    comparisons = [key for key in keys if key in COUNT_KEYS]
+    if len(functions) != 1:
+        got = " and ".join(functions) if functions else "none"
+        context.fail(path, f"name one of {', '.join(AGGREGATE_FUNCTIONS)}, got {got}")
+        return None
+    if len(comparisons) != 1:
+        got = " and ".join(comparisons) if comparisons else "none"
+        context.fail(path, f"compare with one of {', '.join(COUNT_KEYS)}, got {got}")
+        return None
+    function = functions[0]
+    target = raw[function]
+    key = target.removeprefix("properties.") if isinstance(target, str) else ""
+    ok = True
+    if not isinstance(target, str) or not target.startswith("properties.") or not key:
+        context.fail(
+            join_path(path, function),
+            f"must be an event property such as properties.amount, got {show(target)}",
+        )
+        ok = False
+    if "event" not in raw:
+        context.fail(path, "an aggregate needs event: the name of the events it reads")
+        return None
+    events = _load_event(raw, join_path(path, "event"), context)
+    bounds = _load_bounds(comparisons[0], raw[comparisons[0]], path, context)
+    if not ok or not isinstance(events, EventCondition) or bounds is None:
+        return None
+    return Aggregate(function=function, key=key, events=events, value=bounds)
+
+
+def _mapping(
+    raw: object, path: str, keys: tuple[str, ...], example: str, context: ConditionContext
+) -> dict[object, object] | None:
+    """A new kind's mapping with an `event:` and only the kind's keys, or None (recorded)."""
+    if not isinstance(raw, dict):
+        context.fail(path, f"must be a mapping such as {example}, got {kind_of(raw)}")
+        return None
+    for key in map(str, raw):
+        if key not in keys:
+            context.fail(
+                path,
+                f"unknown key {key!r}{did_you_mean(key, keys)}; it takes: {', '.join(keys)}",
+            )
+            return None
+    if "event" not in raw:
+        context.fail(path, "needs event: the name of the events it reads")
+        return None
+    return raw
+
+
+def _load_first_event(raw: object, path: str, context: ConditionContext) -> Condition | None:
+    """`first_event: {event: signed_up, within: {last_days: 7}}`."""
+    found = _mapping(
+        raw, path, FIRST_EVENT_KEYS, "{event: signed_up, within: {last_days: 7}}", context
+    )
+    events = None if found is None else _load_event(found, join_path(path, "event"), context)
+    return None if not isinstance(events, EventCondition) else FirstEvent(events=events)
+
+
+def _load_last_event(raw: object, path: str, context: ConditionContext) -> Condition | None:
+    """`last_event: {event: app_opened, matches: "...", older_than_days: 30}`."""
+    found = _mapping(
+        raw, path, LAST_EVENT_KEYS, "{event: app_opened, older_than_days: 30}", context
+    )
+    if found is None:
+        return None
+    events = _load_event(found, join_path(path, "event"), context)
+    matches = None
+    ok = isinstance(events, EventCondition)
+    if found.get("matches") is not None:
+        here = join_path(path, "matches")
+        matches = _load_predicate(found["matches"], here, context.events, context)
+        ok = ok and matches is not None
+    days = found.get("older_than_days")
+    if days is not None and (_whole(days) is None or days < 1):  # type: ignore[operator]
+        context.fail(
+            join_path(path, "older_than_days"), f"must be a whole number >= 1, got {show(days)}"
+        )
+        ok = False
+    if not ok or not isinstance(events, EventCondition):
+        return None
+    return LastEvent(events=events, matches=matches, older_than_days=days)  # type: ignore[arg-type]
+
+
+def _load_bounds(op: str, value: object, path: str, context: ConditionContext) -> Bounds | None:
+    """The range an aggregate is compared with: any numbers, `between: [low, high]`."""
+    if op == "between":
+        pair = value if isinstance(value, list) and len(value) == 2 else None
+        numbers = [_number(item) for item in pair] if pair is not None else []
+        if len(numbers) != 2 or None in numbers or numbers[0] > numbers[1]:  # type: ignore[operator]
+            context.fail(
+                join_path(path, op),
+                f"between must be [low, high], numbers with low <= high, got {show(value)}",
+            )
+            return None
+        return Bounds(op="between", low=numbers[0], high=numbers[1])
+    number = _number(value)
+    if number is None:
+        context.fail(join_path(path, op), f"{op} must be a number, got {show(value)}")
+        return None
+    low = None if op == "at_most" else number
+    high = None if op == "at_least" else number
+    return Bounds(op=op, low=low, high=high)
+
+
+def _number(value: object) -> float | None:
+    """A finite int or float that is not a bool."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def load_count(raw: object, path: str, context: ConditionContext) -> Count | None:

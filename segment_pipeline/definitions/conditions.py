@@ -180,6 +180,104 @@ class EventCondition(_Frozen):
     count: Count = Field(default_factory=lambda: Count.at_least(1))
 
 
+class Bounds(_Frozen):
+    """The range an aggregate of event properties must fall in, both ends included.
+
+    Unlike a `Count`, the ends are numbers of any sign and `at_most` has no lower end.
+    A missing aggregate (the average of no values) is in no range.
+    """
+
+    op: Literal["at_least", "at_most", "exactly", "between"]
+    low: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.low is not None and self.high is not None and self.high < self.low:
+            raise ValueError(f"the range {self.low}..{self.high} is empty")
+        if self.low is None and self.high is None:
+            raise ValueError("a range needs at least one end")
+        return self
+
+    def holds(self, value: float | None) -> bool:
+        """Whether an aggregate's value is in the range."""
+        if value is None:
+            return False
+        return (self.low is None or self.low <= value) and (self.high is None or value <= self.high)
+
+    def describe(self) -> str:
+        """`at least 100`, `at most 2.5`, `exactly 3`, `between 10 and 20`."""
+        low, high = (_number(end) for end in (self.low, self.high))
+        if self.op == "at_least":
+            return f"at least {low}"
+        if self.op == "at_most":
+            return f"at most {high}"
+        if self.op == "exactly":
+            return f"exactly {low}"
+        return f"between {low} and {high}"
+
+
+def _number(value: float | None) -> str:
+    """A bound as written: `100`, not `100.0`."""
+    if value is not None and value == int(value):
+        return str(int(value))
+    return str(value)
+
+
+#: The aggregate functions over an event property, by YAML key.
+AggregateFunction = Literal["sum", "avg", "min", "max", "count_distinct"]
+
+
+class Aggregate(_Frozen):
+    """`aggregate:` sum, avg, min, max or count of distinct values of an event property
+    over the entity's matching events in a window, compared with a range.
+
+    Values that are missing or fail to read as a number (for count_distinct: missing) are
+    ignored. The sum and the distinct count of no values are 0; the avg, min and max of no
+    values are missing, so no range holds.
+    """
+
+    function: AggregateFunction
+    key: str = Field(min_length=1)
+    events: EventCondition
+    value: Bounds
+
+    @property
+    def empty_value(self) -> float | None:
+        """The aggregate over no values."""
+        return 0.0 if self.function in ("sum", "count_distinct") else None
+
+
+class FirstEvent(_Frozen):
+    """`first_event:` the entity's first event of a name (matching `where`, ever) happened
+    inside the window: "new this week". All time: it has ever happened."""
+
+    events: EventCondition
+
+
+class LastEvent(_Frozen):
+    """`last_event:` the entity's latest event of a name (matching `where`) satisfies
+    `matches` ("the last plan viewed was 'pro'"; several events at the latest instant:
+    any of them) and is more than `older_than_days` days before the instant ("stopped
+    doing X"). Without an event of the name it does not hold."""
+
+    events: EventCondition
+    matches: Predicate | None = None
+    older_than_days: int | None = Field(default=None, ge=1)
+
+    @property
+    def matching(self) -> EventCondition:
+        """The filter of the events that are of the name, match `where` and `matches`."""
+        assert self.matches is not None
+        if self.events.where is None:
+            return EventCondition(event=self.events.event, where=self.matches)
+        both = exp.and_(self.events.where.expression.copy(), self.matches.expression.copy())
+        source = f"({self.events.where.source}) AND ({self.matches.source})"
+        return EventCondition(
+            event=self.events.event, where=Predicate(source=source, expression=both)
+        )
+
+
 class InSegment(_Frozen):
     """`in_segment:` member of another segment (a company segment, from a contact segment,
     means the contact's company is a member)."""
@@ -187,8 +285,9 @@ class InSegment(_Frozen):
     segment: str
 
 
-Condition = AllOf | AnyOf | Not | Attribute | CompanyAttribute | EventCondition | InSegment
-Leaf = Attribute | CompanyAttribute | EventCondition | InSegment
+EventLeaf = EventCondition | Aggregate | FirstEvent | LastEvent
+Leaf = Attribute | CompanyAttribute | EventLeaf | InSegment
+Condition = AllOf | AnyOf | Not | Leaf
 
 for _model in (AllOf, AnyOf, Not):
     _model.model_rebuild()
@@ -206,8 +305,56 @@ def iter_leaves(condition: Condition, path: str = "where") -> Iterator[tuple[str
         yield path, condition
 
 
+def event_filters(leaf: Leaf) -> tuple[EventCondition, ...]:
+    """The event filters (name, `where`, window) whose events a leaf reads; none for the
+    leaves that read no events. The event pass, the pruning of a daily run and the late
+    scopes read events through these."""
+    if isinstance(leaf, EventCondition):
+        return (leaf,)
+    if isinstance(leaf, Aggregate):
+        return (leaf.events,)
+    if isinstance(leaf, FirstEvent):
+        return (ever(leaf.events),)
+    if isinstance(leaf, LastEvent):
+        return (ever(leaf.events),) + ((leaf.matching,) if leaf.matches is not None else ())
+    return ()
+
+
+def ever(events: EventCondition) -> EventCondition:
+    """The same name and `where` over all time: first and last events look at all of it."""
+    return EventCondition(event=events.event, where=events.where)
+
+
+def change_window(leaf: EventLeaf) -> Window:
+    """The window whose edges are a leaf's change points besides its events: an event
+    leaving a `last_days` window, a first event leaving one, the latest event becoming
+    older than `older_than_days`."""
+    if isinstance(leaf, EventCondition):
+        return leaf.within
+    if isinstance(leaf, Aggregate | FirstEvent):
+        return leaf.events.within
+    return Window(last_days=leaf.older_than_days)
+
+
 def describe_leaf(leaf: Leaf) -> str:
     """A leaf in words a marketer understands (the count is left to the caller)."""
+    if isinstance(leaf, Aggregate):
+        function = leaf.function.replace("_", " ")
+        return (
+            f"{function} of properties.{leaf.key} over {describe_leaf(leaf.events)} "
+            f"{leaf.value.describe()}"
+        )
+    if isinstance(leaf, FirstEvent):
+        window = leaf.events.within.describe()
+        return f"first {describe_leaf(ever(leaf.events))}" + (f" {window}" if window else "")
+    if isinstance(leaf, LastEvent):
+        parts = [f"last {describe_leaf(leaf.events)}"]
+        if leaf.matches is not None:
+            parts.append(f"matches {leaf.matches.sql}")
+        if leaf.older_than_days is not None:
+            unit = "day" if leaf.older_than_days == 1 else "days"
+            parts.append(f"more than {leaf.older_than_days} {unit} ago")
+        return " ".join(parts)
     if isinstance(leaf, Attribute):
         return f"attribute {leaf.predicate.sql}"
     if isinstance(leaf, CompanyAttribute):

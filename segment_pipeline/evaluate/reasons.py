@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from segment_pipeline.compile.spec import LeafColumns
 from segment_pipeline.definitions.conditions import (
+    Aggregate,
     AllOf,
     AnyOf,
     Attribute,
@@ -110,6 +111,9 @@ class Explainer:
                 else (f"needs {leaf.count.describe()}")
             )
             return f"{path}: {describe_leaf(leaf)}: {times}, {need}"
+        if isinstance(leaf, Aggregate):
+            state = "is met, must not be" if holds else "is not met"
+            return f"{path}: {describe_leaf(leaf)}: {state}"
         if isinstance(leaf, InSegment):
             state = "is a member, must not be" if holds else "not a member"
             return f"{path}: {describe_leaf(leaf)}: {state}"

@@ -36,7 +36,65 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "project/segments/a.yml: where.all[0]: unknown key 'atribute' "
             "(did you mean attribute?); a condition is one of: "
-            "all, any, not, attribute, company, event, in_segment"
+            "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
+            "in_segment"
+        ],
+    ),
+    (
+        "aggregate without a function",
+        {"segments/a.yml": ("entity: contact\nwhere:\n  aggregate: {event: order, at_least: 1}\n")},
+        [
+            "project/segments/a.yml: where.aggregate: name one of sum, avg, min, max, "
+            "count_distinct, got none"
+        ],
+    ),
+    (
+        "aggregate of a column that is not a property",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n"
+                "  aggregate: {sum: amount, event: order, between: [5, 1]}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.aggregate.sum: must be an event property such as "
+            "properties.amount, got 'amount'",
+            "project/segments/a.yml: where.aggregate.between: between must be [low, high], "
+            "numbers with low <= high, got [5, 1]",
+        ],
+    ),
+    (
+        "aggregate compared with text",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n"
+                "  aggregate: {max: properties.x, event: order, at_most: lots}\n"
+            )
+        },
+        ["project/segments/a.yml: where.aggregate.at_most: at_most must be a number, got 'lots'"],
+    ),
+    (
+        "last event with a bad gap",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  last_event: {event: open, older_than_days: 0}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.last_event.older_than_days: must be a whole number "
+            ">= 1, got 0"
+        ],
+    ),
+    (
+        "first event with an unknown key",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  first_event: {event: signup, witin: {last_days: 7}}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.first_event: unknown key 'witin' "
+            "(did you mean within?); it takes: event, where, within"
         ],
     ),
     (
@@ -257,7 +315,8 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         {"segments/a.yml": "entity: company\nwhere:\n  all:\n    - employee_count > 5\n"},
         [
             "project/segments/a.yml: where.all[0]: a condition must be a mapping with one of "
-            "all, any, not, attribute, company, event, in_segment; got text "
+            "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
+            "in_segment; got text "
             "'employee_count > 5' (to test an attribute write attribute: \"...\")"
         ],
     ),

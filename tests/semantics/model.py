@@ -327,11 +327,105 @@ class EventCondition:
 
 
 @dataclass(frozen=True)
+class Range:
+    """An aggregate's range: None leaves an end open."""
+
+    low: float | None = None
+    high: float | None = None
+
+    def accepts(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        return (self.low is None or self.low <= value) and (self.high is None or value <= self.high)
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """sum | avg | min | max | count_distinct of `properties.<key>` over matching events."""
+
+    function: str
+    key: str
+    events: EventCondition
+    range: Range
+
+
+@dataclass(frozen=True)
+class FirstEvent:
+    """The first event of the name matching `where` (of all time) is inside `within`."""
+
+    events: EventCondition
+
+
+@dataclass(frozen=True)
+class LastEvent:
+    """The latest event of the name matching `where` satisfies `matches` (any of those at
+    the latest instant) and is more than `older_than_days` days before the instant."""
+
+    events: EventCondition
+    matches: Predicate | None = None
+    older_than_days: int | None = None
+
+
+@dataclass(frozen=True)
 class InSegment:
     segment: str
 
 
-Condition = All | AnyOf | Not | Attribute | CompanyAttribute | EventCondition | InSegment
+Condition = (
+    All
+    | AnyOf
+    | Not
+    | Attribute
+    | CompanyAttribute
+    | EventCondition
+    | Aggregate
+    | FirstEvent
+    | LastEvent
+    | InSegment
+)
+
+
+def event_windows(condition: Condition) -> list[LastDays | DateWindow | None]:
+    """The windows of the events a leaf reads (nothing for leaves that read no events)."""
+    if isinstance(condition, EventCondition):
+        return [condition.within]
+    if isinstance(condition, Aggregate | FirstEvent):
+        return [condition.events.within]
+    if isinstance(condition, LastEvent) and condition.older_than_days is not None:
+        return [LastDays(condition.older_than_days)]
+    return []
+
+
+def in_window(window: LastDays | DateWindow | None, instant: datetime, t: datetime) -> bool:
+    """Whether an event at `instant` (not after t) is inside the window at t."""
+    if isinstance(window, LastDays):
+        return instant >= t - timedelta(days=window.days)
+    if isinstance(window, DateWindow):
+        return midnight(window.start) <= instant < midnight(window.end + timedelta(days=1))
+    return True
+
+
+def _as_number(text: str) -> float | None:
+    """What a cast to DOUBLE makes of a property's text: None when it is not a number."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def aggregate(function: str, texts: list[str]) -> float | None:
+    """The aggregate of the events' property texts; values that fail to cast are ignored."""
+    if function == "count_distinct":
+        return float(len(set(texts)))
+    numbers = [n for n in map(_as_number, texts) if n is not None]
+    if function == "sum":
+        return float(sum(numbers))
+    if not numbers:
+        return None
+    if function == "avg":
+        return sum(numbers) / len(numbers)
+    return float(min(numbers) if function == "min" else max(numbers))
 
 
 @dataclass(frozen=True)
@@ -518,6 +612,20 @@ class SnapshotModel:
             return company is not None and condition.predicate.evaluate(company) is True
         if isinstance(condition, EventCondition):
             return condition.count.accepts(self.event_count(condition, segment.entity, key, t))
+        if isinstance(condition, Aggregate):
+            matching = self.matching_events(condition.events, segment.entity, key, t)
+            column = f"properties.{condition.key}"
+            texts = [_read({"properties": e.properties}, column) for e in matching]
+            values = [text for text in texts if isinstance(text, str)]
+            return condition.range.accepts(aggregate(condition.function, values))
+        if isinstance(condition, FirstEvent | LastEvent):
+            ever = EventCondition(condition.events.name, condition.events.where)
+            times = [e.occurred_at for e in self.matching_events(ever, segment.entity, key, t)]
+            if not times:
+                return False
+            if isinstance(condition, FirstEvent):
+                return in_window(condition.events.within, min(times), t)
+            return self.last_holds(condition, ever, segment.entity, key, t)
         assert isinstance(condition, InSegment)
         target = self.segments[condition.segment]
         if target.entity == segment.entity:
@@ -526,33 +634,49 @@ class SnapshotModel:
         company_id = self.company_of_contact(key, t)
         return company_id is not None and self.member(target.name, company_id, t)
 
+    def last_holds(
+        self, condition: LastEvent, ever: EventCondition, entity: str, key: str, t: datetime
+    ) -> bool:
+        events = self.matching_events(ever, entity, key, t)
+        latest = max(e.occurred_at for e in events)
+        days = condition.older_than_days
+        if days is not None and not latest < t - timedelta(days=days):
+            return False
+        if condition.matches is None:
+            return True
+        return any(
+            condition.matches.evaluate({"event_name": e.event_name, "properties": e.properties})
+            is True
+            for e in events
+            if e.occurred_at == latest
+        )
+
     def event_count(self, condition: EventCondition, entity: str, key: str, t: datetime) -> int:
-        count = 0
+        return len(self.matching_events(condition, entity, key, t))
+
+    def matching_events(
+        self, condition: EventCondition, entity: str, key: str, t: datetime
+    ) -> list[Event]:
+        """The entity's events of the condition's name, matching `where`, in its window at t."""
+        found = []
         for event in self.events:
             owner = event.contact_id if entity == "contact" else self.event_company[event.event_id]
             if owner != key or event.event_name != condition.name or event.occurred_at > t:
                 continue
-            window = condition.within
-            if isinstance(window, LastDays) and event.occurred_at < t - timedelta(days=window.days):
-                continue
-            if isinstance(window, DateWindow) and not (
-                midnight(window.start)
-                <= event.occurred_at
-                < midnight(window.end + timedelta(days=1))
-            ):
+            if not in_window(condition.within, event.occurred_at, t):
                 continue
             row = {"event_name": event.event_name, "properties": event.properties}
             if condition.where is not None and condition.where.evaluate(row) is not True:
                 continue
-            count += 1
-        return count
+            found.append(event)
+        return found
 
     # -- join times --------------------------------------------------------------------
 
     def candidates(self) -> list[datetime]:
         """Every instant at which some membership could change, up to as_of, ascending."""
         conditions = [c for s in self.segments.values() for c in walk(s.condition)]
-        windows = [c.within for c in conditions if isinstance(c, EventCondition)]
+        windows = [w for c in conditions for w in event_windows(c)]
         found = {self.as_of, *(as_of(day) for day in self.partitions)}
         for by_key in self.versions.values():
             found.update(v.updated_at for items in by_key.values() for _, v in items)

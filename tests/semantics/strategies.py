@@ -20,6 +20,7 @@ from .model import (
     SCORE,
     SCORE_MODEL,
     SCORE_SQL,
+    Aggregate,
     All,
     And,
     AnyOf,
@@ -32,15 +33,18 @@ from .model import (
     DateWindow,
     Event,
     EventCondition,
+    FirstEvent,
     History,
     In,
     InSegment,
     IsNull,
     LastDays,
+    LastEvent,
     Not,
     NotP,
     Or,
     Predicate,
+    Range,
     Segment,
     Version,
     uses_score,
@@ -132,6 +136,10 @@ def properties(draw: st.DrawFn) -> dict[str, object]:
         found["plan"] = plan
     if seats is not None:
         found["seats"] = seats
+    # What aggregates read: numbers, a number as text, text that fails to cast.
+    amount = draw(st.sampled_from([None, 10, 25, "7", 7, "n/a", -5]))
+    if amount is not None:
+        found["amount"] = amount
     return found
 
 
@@ -285,6 +293,51 @@ def event_conditions(
     )
 
 
+AGGREGATE_FUNCTIONS = ("sum", "avg", "min", "max", "count_distinct")
+#: Ends of aggregate ranges around the sums and averages the amounts give.
+AGGREGATE_ENDS = (-5, 0, 1, 2, 7, 10, 17, 25, 35)
+
+
+def ranges() -> st.SearchStrategy[Range]:
+    ends = st.sampled_from(AGGREGATE_ENDS)
+    return st.one_of(
+        st.builds(Range, low=ends),
+        st.builds(Range, high=ends),
+        ends.map(lambda end: Range(end, end)),
+        st.tuples(ends, ends).map(lambda pair: Range(min(pair), max(pair))),
+    )
+
+
+def aggregates(days: Sequence[date], windowed: bool = False) -> st.SearchStrategy[Aggregate]:
+    """An aggregate of `amount` (mostly) or `plan` (never a number) over an event filter."""
+    return st.builds(
+        Aggregate,
+        function=st.sampled_from(AGGREGATE_FUNCTIONS),
+        key=st.sampled_from(["amount", "amount", "plan"]),
+        events=event_conditions(days, windowed).map(
+            lambda c: EventCondition(c.name, c.where, c.within)
+        ),
+        range=ranges(),
+    )
+
+
+def first_events(days: Sequence[date]) -> st.SearchStrategy[FirstEvent]:
+    """The first event of a name (maybe matching a `where`), in a window or ever."""
+    return event_conditions(days).map(
+        lambda c: FirstEvent(EventCondition(c.name, c.where, c.within))
+    )
+
+
+def last_events(days: Sequence[date]) -> st.SearchStrategy[LastEvent]:
+    """The latest event of a name: maybe a predicate on it, maybe older than N days."""
+    return st.builds(
+        LastEvent,
+        events=event_conditions(days).map(lambda c: EventCondition(c.name, c.where)),
+        matches=st.one_of(st.none(), st.sampled_from(_EVENT_PREDICATES)),
+        older_than_days=st.one_of(st.none(), st.integers(1, 2)),
+    )
+
+
 @st.composite
 def conditions(
     draw: st.DrawFn,
@@ -298,7 +351,7 @@ def conditions(
     (with `scores`, leaves may read the score model: own or company)."""
     references = [s.name for s in earlier if s.entity in (entity, "company")]
     # Event conditions and references are listed twice: that is where time is subtle.
-    kinds = ["attribute", "event", "event"]
+    kinds = ["attribute", "event", "event", "aggregate", "first_event", "last_event"]
     kinds += ["company"] if entity == "contact" else []
     kinds += ["in_segment", "in_segment"] if references else []
     kinds += ["all", "any", "not"] if depth > 0 else []
@@ -315,6 +368,12 @@ def conditions(
         )
     if kind == "event":
         return draw(event_conditions(days))
+    if kind == "aggregate":
+        return draw(aggregates(days))
+    if kind == "first_event":
+        return draw(first_events(days))
+    if kind == "last_event":
+        return draw(last_events(days))
     if kind == "company":
         return CompanyAttribute(draw(st.sampled_from(_COMPANY_PREDICATES)))
     if kind == "in_segment":
@@ -380,7 +439,14 @@ def window_scenarios(draw: st.DrawFn) -> Scenario:
     )
     segments = []
     for number in range(draw(st.integers(1, 4))):
-        condition: Condition = draw(event_conditions(days, windowed=True))
+        condition: Condition = draw(
+            st.one_of(
+                event_conditions(days, windowed=True),
+                aggregates(days, windowed=True),
+                first_events(days),
+                last_events(days),
+            )
+        )
         if draw(st.booleans()):
             condition = Not(condition)
         entity = draw(st.sampled_from(["company", "contact"]))
@@ -460,6 +526,17 @@ def condition_yaml(condition: Condition) -> object:
         return {"company": condition.predicate.sql()}
     if isinstance(condition, InSegment):
         return {"in_segment": condition.segment}
+    if isinstance(condition, Aggregate):
+        return {"aggregate": aggregate_yaml(condition)}
+    if isinstance(condition, FirstEvent):
+        return {"first_event": condition_yaml(condition.events)}
+    if isinstance(condition, LastEvent):
+        last: dict[str, object] = condition_yaml(condition.events)  # type: ignore[assignment]
+        if condition.matches is not None:
+            last["matches"] = condition.matches.sql()
+        if condition.older_than_days is not None:
+            last["older_than_days"] = condition.older_than_days
+        return {"last_event": last}
     assert isinstance(condition, EventCondition)
     found: dict[str, object] = {"event": condition.name}
     if condition.where is not None:
@@ -473,6 +550,22 @@ def condition_yaml(condition: Condition) -> object:
         found["count"] = (
             {"between": [count.low, count.high]} if count.op == "between" else {count.op: count.low}
         )
+    return found
+
+
+def aggregate_yaml(condition: Aggregate) -> dict[str, object]:
+    """An aggregate's mapping; the range written the way a user would."""
+    found: dict[str, object] = {condition.function: f"properties.{condition.key}"}
+    found.update(condition_yaml(condition.events))  # type: ignore[call-overload]
+    low, high = condition.range.low, condition.range.high
+    if high is None:
+        found["at_least"] = low
+    elif low is None:
+        found["at_most"] = high
+    elif low == high:
+        found["exactly"] = low
+    else:
+        found["between"] = [low, high]
     return found
 
 

@@ -1,0 +1,246 @@
+"""Table-driven tests of the condition kinds: a definition's YAML next to the members and
+join times it must give on a small hand-written history, on the edges of each kind.
+
+Every case runs through the real pipeline twice: day by day (the daily runs start from the
+previous day's state) and once more after everything has landed (the full history), and
+both must give the table's answer.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .model import Event, History, Version
+from .pipeline_adapter import Evaluate, Ingest, run_pipeline
+from .strategies import SOURCES_YML, write_landing
+
+DAYS = tuple(date(2026, 3, 2) + timedelta(days=n) for n in range(4))
+START = datetime(2026, 3, 1)
+
+
+def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """An instant on landing day `day` (0 is the first)."""
+    return datetime.combine(DAYS[day], datetime.min.time()) + timedelta(hours=hour, minutes=minute)
+
+
+def ev(number: int, name: str, instant: datetime, **properties: object) -> Event:
+    """One event of contact ct1 (company co1), landed on its own day."""
+    return Event(
+        event_id=f"ev{number}",
+        contact_id="ct1",
+        event_name=name,
+        occurred_at=instant,
+        landed_on=max(instant.date(), DAYS[0]),
+        company_id="co1",
+        properties=properties,
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """A contact segment's `where:` (YAML), ct1's events, and the join time of ct1 in the
+    snapshot of the last day (None: not a member)."""
+
+    id: str
+    where: str
+    events: tuple[Event, ...]
+    joined_at: datetime | None
+
+
+CASES = [
+    Case(
+        "sum-all-time-joins-at-the-event-that-reaches-it",
+        """
+aggregate: {sum: properties.amount, event: order_placed, at_least: 30}
+""",
+        (
+            ev(1, "order_placed", at(0, 9), amount=10),
+            ev(2, "order_placed", at(1, 12), amount=25),
+            ev(3, "order_placed", at(1, 13), amount="n/a"),
+        ),
+        at(1, 12),
+    ),
+    Case(
+        "sum-over-values-that-fail-to-cast-is-zero",
+        """
+aggregate: {sum: properties.amount, event: order_placed, at_most: 0}
+""",
+        (ev(1, "order_placed", at(0, 9), amount="n/a"), ev(2, "order_placed", at(1, 9))),
+        START,
+    ),
+    Case(
+        "avg-over-values-that-fail-to-cast-is-missing",
+        """
+aggregate: {avg: properties.amount, event: order_placed, at_most: 100}
+""",
+        (ev(1, "order_placed", at(0, 9), amount="n/a"), ev(2, "order_placed", at(1, 9))),
+        None,
+    ),
+    Case(
+        "text-numbers-are-numbers",
+        """
+aggregate: {max: properties.amount, event: order_placed, exactly: 7}
+""",
+        (ev(1, "order_placed", at(0, 9), amount="7"), ev(2, "order_placed", at(1, 9), amount=-5)),
+        at(0, 9),
+    ),
+    Case(
+        "window-ageing-out-ends-the-stretch",
+        """
+aggregate: {sum: properties.amount, event: order_placed, within: {last_days: 1}, at_least: 30}
+""",
+        (ev(1, "order_placed", at(2, 9), amount=10), ev(2, "order_placed", at(2, 12), amount=25)),
+        None,
+    ),
+    Case(
+        "not-an-aggregate-joins-when-the-event-ages-out",
+        """
+not:
+  aggregate: {sum: properties.amount, event: order_placed, within: {last_days: 1}, at_least: 30}
+""",
+        (ev(1, "order_placed", at(1, 9), amount=10), ev(2, "order_placed", at(1, 12), amount=25)),
+        at(2, 9),
+    ),
+    Case(
+        "an-event-exactly-at-the-window-edge-still-counts",
+        """
+aggregate: {min: properties.amount, event: order_placed, within: {last_days: 1}, at_most: 10}
+""",
+        (ev(1, "order_placed", at(3, 0), amount=10),),
+        at(3, 0),
+    ),
+    Case(
+        "distinct-count-of-text",
+        """
+aggregate:
+  count_distinct: properties.plan
+  event: plan_viewed
+  where: "properties.plan IS NOT NULL"
+  between: [2, 3]
+""",
+        (
+            ev(1, "plan_viewed", at(0, 9), plan="pro"),
+            ev(2, "plan_viewed", at(1, 9), plan="pro"),
+            ev(3, "plan_viewed", at(2, 9), plan="free"),
+            ev(4, "plan_viewed", at(2, 10)),
+        ),
+        at(2, 9),
+    ),
+    Case(
+        "date-window-aggregate",
+        f"""
+aggregate:
+  sum: properties.amount
+  event: order_placed
+  within: {{from: {DAYS[1].isoformat()}, to: {DAYS[1].isoformat()}}}
+  between: [10, 20]
+""",
+        (ev(1, "order_placed", at(0, 9), amount=10), ev(2, "order_placed", at(1, 9), amount=10)),
+        at(1, 9),
+    ),
+    Case(
+        "first-event-in-the-window",
+        """
+first_event: {event: signed_up, within: {last_days: 1}}
+""",
+        (ev(1, "signed_up", at(3, 9)), ev(2, "signed_up", at(3, 10))),
+        at(3, 9),
+    ),
+    Case(
+        "first-event-ages-out-even-with-later-ones",
+        """
+first_event: {event: signed_up, within: {last_days: 1}}
+""",
+        (ev(1, "signed_up", at(1, 9)), ev(2, "signed_up", at(3, 10))),
+        None,
+    ),
+    Case(
+        "first-event-exactly-at-the-window-edge",
+        """
+first_event: {event: signed_up, within: {last_days: 1}}
+""",
+        (ev(1, "signed_up", at(3, 0)),),
+        at(3, 0),
+    ),
+    Case(
+        "stopped-joins-right-after-the-gap-reaches-n-days",
+        """
+last_event: {event: app_opened, older_than_days: 1}
+""",
+        (ev(1, "app_opened", at(1, 9)), ev(2, "app_opened", at(2, 6))),
+        at(3, 6),
+    ),
+    Case(
+        "stopped-does-not-hold-exactly-n-days-after",
+        """
+last_event: {event: app_opened, older_than_days: 2}
+""",
+        (ev(1, "app_opened", at(2, 0)),),
+        None,
+    ),
+    Case(
+        "latest-event-matches",
+        """
+last_event: {event: plan_viewed, matches: "properties.plan = 'pro'"}
+""",
+        (
+            ev(1, "plan_viewed", at(0, 9), plan="pro"),
+            ev(2, "plan_viewed", at(1, 9), plan="free"),
+            ev(3, "plan_viewed", at(2, 9), plan="pro"),
+        ),
+        at(2, 9),
+    ),
+    Case(
+        "latest-event-ties-any-matches",
+        """
+last_event:
+  event: plan_viewed
+  where: "properties.plan IS NOT NULL"
+  matches: "properties.plan = 'pro'"
+""",
+        (
+            ev(1, "plan_viewed", at(1, 9), plan="free"),
+            ev(2, "plan_viewed", at(1, 9), plan="pro"),
+            ev(3, "plan_viewed", at(2, 9)),
+        ),
+        at(1, 9),
+    ),
+]
+
+
+def history(events: tuple[Event, ...]) -> History:
+    return History(
+        companies=(Version("co1", START, DAYS[0], attributes={"employee_count": 500}),),
+        contacts=(Version("ct1", START, DAYS[0], attributes={"company_id": "co1"}),),
+        events=events,
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_condition_kind(case: Case) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        write_landing(root / "landing", DAYS, history(case.events))
+        project = root / "project"
+        (project / "segments").mkdir(parents=True)
+        (project / "sources.yml").write_text(yaml.safe_dump(SOURCES_YML))
+        definition = {"name": "s0", "entity": "contact", "where": yaml.safe_load(case.where)}
+        (project / "segments" / "s0.yml").write_text(yaml.safe_dump(definition))
+        steps: list[Ingest | Evaluate] = []
+        for day in DAYS:
+            steps += [Ingest(day), Evaluate(day, project)]
+        results = run_pipeline(root / "warehouse.duckdb", root / "landing", steps)
+        with_all_landed = run_pipeline(
+            root / "again.duckdb",
+            root / "landing",
+            [*(Ingest(day) for day in DAYS), Evaluate(DAYS[-1], project)],
+        )
+    expected = set() if case.joined_at is None else {("s0", "contact", "ct1", case.joined_at)}
+    assert results[-1] == expected, "day by day"
+    assert with_all_landed[-1] == expected, "whole history"
