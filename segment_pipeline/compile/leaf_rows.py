@@ -23,6 +23,7 @@ from segment_pipeline.compile.spec import (
     count_holds,
     holds,
 )
+from segment_pipeline.compile.splits import in_split
 from segment_pipeline.compile.visible import FOREVER
 from segment_pipeline.definitions.conditions import (
     Aggregate,
@@ -33,6 +34,7 @@ from segment_pipeline.definitions.conditions import (
     InSegment,
     LastEvent,
     Leaf,
+    Split,
     ever,
 )
 from segment_pipeline.sql import col, lit, template
@@ -62,6 +64,8 @@ def _version_value(
     """A leaf's value at each version of the entity, if versions change it."""
     if isinstance(node, Attribute):
         return holds(node)
+    if isinstance(node, Split):
+        return in_split(node, col("entity_id"))
     if isinstance(node, CompanyAttribute) or (
         isinstance(node, InSegment) and entities[node.segment] != spec.segment.entity
     ):
@@ -415,7 +419,7 @@ def leaf_rows(
     spec: TimelineSpec, leaf: LeafColumns, node: Leaf, entities: dict[str, str]
 ) -> exp.Select | None:
     """The leaf's change rows beyond the entity's own versions (`_version_rows`)."""
-    if isinstance(node, Attribute):
+    if isinstance(node, Attribute | Split):
         return None
     if isinstance(node, CompanyAttribute):
         return _company_rows(spec, leaf, node)

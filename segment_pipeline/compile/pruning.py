@@ -19,12 +19,14 @@ from segment_pipeline.compile.relations import (
     versions_table,
 )
 from segment_pipeline.compile.spec import EXISTS, TimelineSpec, company_holds, holds
+from segment_pipeline.compile.splits import in_split
 from segment_pipeline.compile.visible import landed_rows_since
 from segment_pipeline.definitions.conditions import (
     Attribute,
     CompanyAttribute,
     EventCondition,
     InSegment,
+    Split,
     Window,
     change_window,
     event_filters,
@@ -68,7 +70,7 @@ def changed(
             ref_moved = exp.select("entity_id").from_(moved_table(node.segment, spec.prefix))
             same = entities[node.segment] == entity
             parts.append(ref_moved if same else _contacts_of(spec, ref_moved))
-        elif not isinstance(node, Attribute):
+        elif not isinstance(node, Attribute | Split):
             # An event leaf's first filter holds all the events it reads.
             widest = event_filters(node)[0]
             event_parts.append(_event_changes(spec, widest, change_window(node)))
@@ -98,6 +100,8 @@ def may_hold(spec: TimelineSpec, candidates: exp.Query, entities: dict[str, str]
         node = spec.leaves[index - 1][1]
         if isinstance(node, Attribute):
             return holds(node)
+        if isinstance(node, Split):
+            return in_split(node, col("entity_id"))
         if isinstance(node, CompanyAttribute):
             companies = spec.current("company").where(company_holds(node))
             return exp.func("coalesce", col("company_id").isin(query=companies), exp.false())

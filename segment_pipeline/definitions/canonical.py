@@ -31,6 +31,7 @@ from segment_pipeline.definitions.conditions import (
     InSegment,
     LastEvent,
     Not,
+    Split,
     Window,
 )
 
@@ -64,6 +65,8 @@ def canonical_condition(condition: Condition) -> Json:
                 **canonical_bounds(condition.value),
             }
         }
+    if isinstance(condition, Split):
+        return {"split": {"salt": condition.salt, "percent": condition.percent}}
     if isinstance(condition, FirstEvent):
         first = canonical_event(condition.events)
         del first["count"]

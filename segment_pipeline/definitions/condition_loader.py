@@ -28,6 +28,7 @@ from segment_pipeline.definitions.conditions import (
     LastEvent,
     Not,
     Predicate,
+    Split,
     Window,
 )
 from segment_pipeline.definitions.predicates import PredicateError, PredicateScope, parse_predicate
@@ -52,6 +53,7 @@ CONDITION_KEYS = (
     "aggregate",
     "first_event",
     "last_event",
+    "split",
     "in_segment",
 )
 EVENT_KEYS = ("where", "within", "count")
@@ -165,6 +167,8 @@ def _load_kind(
         return _load_first_event(value, here, context)
     if kind == "last_event":
         return _load_last_event(value, here, context)
+    if kind == "split":
+        return _load_split(value, here, context)
     if not isinstance(value, str) or not re.fullmatch(NAME_PATTERN, value):
         context.fail(here, f"must be a segment name like churned_accounts, got {show(value)}")
         return None
@@ -317,6 +321,33 @@ def _load_last_event(raw: object, path: str, context: ConditionContext) -> Condi
     if not ok or not isinstance(events, EventCondition):
         return None
     return LastEvent(events=events, matches=matches, older_than_days=days)  # type: ignore[arg-type]
+
+
+def _load_split(raw: object, path: str, context: ConditionContext) -> Condition | None:
+    """`split: {salt: spring_test, percent: 10}`."""
+    if not isinstance(raw, dict) or set(map(str, raw)) != {"salt", "percent"}:
+        context.fail(
+            path,
+            "must be a mapping with salt and percent such as "
+            f"{{salt: spring_test, percent: 10}}, got {show(raw)}",
+        )
+        return None
+    salt, percent = raw["salt"], _whole(raw["percent"])
+    ok = True
+    if not isinstance(salt, str) or not salt:
+        context.fail(
+            join_path(path, "salt"), f"must be a text such as spring_test, got {show(salt)}"
+        )
+        ok = False
+    if percent is None or not 0 <= percent <= 100:
+        context.fail(
+            join_path(path, "percent"),
+            f"must be a whole number from 0 to 100, got {show(raw['percent'])}",
+        )
+        ok = False
+    if not ok or not isinstance(salt, str) or percent is None:
+        return None
+    return Split(salt=salt, percent=percent)
 
 
 def _load_bounds(op: str, value: object, path: str, context: ConditionContext) -> Bounds | None:

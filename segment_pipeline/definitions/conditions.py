@@ -278,6 +278,15 @@ class LastEvent(_Frozen):
         )
 
 
+class Split(_Frozen):
+    """`split:` the entity's bucket, a stable hash of its key and `salt`, is one of the first
+    `percent` of 100: the same on every day and every engine (`compile.splits`), so a
+    holdout is `not: {split: ...}` with the same salt."""
+
+    salt: str = Field(min_length=1)
+    percent: int = Field(ge=0, le=100)
+
+
 class InSegment(_Frozen):
     """`in_segment:` member of another segment (a company segment, from a contact segment,
     means the contact's company is a member)."""
@@ -286,7 +295,7 @@ class InSegment(_Frozen):
 
 
 EventLeaf = EventCondition | Aggregate | FirstEvent | LastEvent
-Leaf = Attribute | CompanyAttribute | EventLeaf | InSegment
+Leaf = Attribute | CompanyAttribute | EventLeaf | Split | InSegment
 Condition = AllOf | AnyOf | Not | Leaf
 
 for _model in (AllOf, AnyOf, Not):
@@ -355,6 +364,8 @@ def describe_leaf(leaf: Leaf) -> str:
             unit = "day" if leaf.older_than_days == 1 else "days"
             parts.append(f"more than {leaf.older_than_days} {unit} ago")
         return " ".join(parts)
+    if isinstance(leaf, Split):
+        return f"split {leaf.salt} {leaf.percent}%"
     if isinstance(leaf, Attribute):
         return f"attribute {leaf.predicate.sql}"
     if isinstance(leaf, CompanyAttribute):

@@ -24,6 +24,7 @@ from segment_pipeline.definitions.conditions import (
     InSegment,
     Leaf,
     Not,
+    Split,
     describe_leaf,
     iter_leaves,
 )
@@ -111,6 +112,9 @@ class Explainer:
                 else (f"needs {leaf.count.describe()}")
             )
             return f"{path}: {describe_leaf(leaf)}: {times}, {need}"
+        if isinstance(leaf, Split):
+            state = "in the split, must not be" if holds else "not in the split"
+            return f"{path}: {describe_leaf(leaf)}: {state}"
         if isinstance(leaf, Aggregate):
             state = "is met, must not be" if holds else "is not met"
             return f"{path}: {describe_leaf(leaf)}: {state}"

@@ -6,14 +6,18 @@ import re
 from pathlib import Path
 
 from segment_pipeline.definitions.conditions import (
+    Aggregate,
     AllOf,
     AnyOf,
     Attribute,
     CompanyAttribute,
     Condition,
     EventCondition,
+    FirstEvent,
     InSegment,
+    LastEvent,
     Not,
+    Split,
 )
 from segment_pipeline.definitions.destinations import CsvDestination, WebhookDestination
 from segment_pipeline.definitions.project import load_project
@@ -56,7 +60,19 @@ def test_example_uses_every_kind_of_condition():
     project = load_project(EXAMPLE_PROJECT)
     nodes = [node for s in project.segments.values() for node in _walk(s.where)]
     kinds = {type(node) for node in nodes}
-    assert kinds == {AllOf, AnyOf, Not, Attribute, CompanyAttribute, EventCondition, InSegment}
+    assert kinds == {
+        AllOf,
+        AnyOf,
+        Not,
+        Attribute,
+        CompanyAttribute,
+        EventCondition,
+        Aggregate,
+        FirstEvent,
+        LastEvent,
+        Split,
+        InSegment,
+    }
     events = [node for node in nodes if isinstance(node, EventCondition)]
     assert {event.count.op for event in events} == {"at_least", "at_most", "exactly", "between"}
     assert any(event.where is not None for event in events)

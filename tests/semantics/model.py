@@ -19,6 +19,7 @@ NULL before the first; each `as_of(P)` is a candidate.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -367,6 +368,19 @@ class LastEvent:
 
 
 @dataclass(frozen=True)
+class Split:
+    """The key's bucket: the first 8 hex digits of md5("<salt>:<key>") modulo 100, is
+    below `percent`."""
+
+    salt: str
+    percent: int
+
+    def holds(self, key: str) -> bool:
+        digest = hashlib.md5(f"{self.salt}:{key}".encode()).hexdigest()
+        return int(digest[:8], 16) % 100 < self.percent
+
+
+@dataclass(frozen=True)
 class InSegment:
     segment: str
 
@@ -381,6 +395,7 @@ Condition = (
     | Aggregate
     | FirstEvent
     | LastEvent
+    | Split
     | InSegment
 )
 
@@ -618,6 +633,8 @@ class SnapshotModel:
             texts = [_read({"properties": e.properties}, column) for e in matching]
             values = [text for text in texts if isinstance(text, str)]
             return condition.range.accepts(aggregate(condition.function, values))
+        if isinstance(condition, Split):
+            return condition.holds(key)
         if isinstance(condition, FirstEvent | LastEvent):
             ever = EventCondition(condition.events.name, condition.events.where)
             times = [e.occurred_at for e in self.matching_events(ever, segment.entity, key, t)]

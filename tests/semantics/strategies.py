@@ -46,6 +46,7 @@ from .model import (
     Predicate,
     Range,
     Segment,
+    Split,
     Version,
     uses_score,
 )
@@ -351,7 +352,7 @@ def conditions(
     (with `scores`, leaves may read the score model: own or company)."""
     references = [s.name for s in earlier if s.entity in (entity, "company")]
     # Event conditions and references are listed twice: that is where time is subtle.
-    kinds = ["attribute", "event", "event", "aggregate", "first_event", "last_event"]
+    kinds = ["attribute", "event", "event", "aggregate", "first_event", "last_event", "split"]
     kinds += ["company"] if entity == "contact" else []
     kinds += ["in_segment", "in_segment"] if references else []
     kinds += ["all", "any", "not"] if depth > 0 else []
@@ -370,6 +371,9 @@ def conditions(
         return draw(event_conditions(days))
     if kind == "aggregate":
         return draw(aggregates(days))
+    if kind == "split":
+        salt = draw(st.sampled_from(["a", "spring_test"]))
+        return Split(salt, draw(st.sampled_from([0, 50, 100])))
     if kind == "first_event":
         return draw(first_events(days))
     if kind == "last_event":
@@ -528,6 +532,8 @@ def condition_yaml(condition: Condition) -> object:
         return {"in_segment": condition.segment}
     if isinstance(condition, Aggregate):
         return {"aggregate": aggregate_yaml(condition)}
+    if isinstance(condition, Split):
+        return {"split": {"salt": condition.salt, "percent": condition.percent}}
     if isinstance(condition, FirstEvent):
         return {"first_event": condition_yaml(condition.events)}
     if isinstance(condition, LastEvent):

@@ -8,12 +8,14 @@ both must give the table's answer.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlglot
 import yaml
 
 from .model import Event, History, Version
@@ -211,6 +213,31 @@ last_event:
         ),
         at(1, 9),
     ),
+    Case(
+        "split-holds-for-the-buckets-below-percent",
+        # md5("spring_test:ct1") starts f9a2b63d: 4188190269 % 100 = 69, its bucket.
+        """
+split: {salt: spring_test, percent: 70}
+""",
+        (),
+        START,
+    ),
+    Case(
+        "split-excludes-the-bucket-at-percent",
+        """
+split: {salt: spring_test, percent: 69}
+""",
+        (),
+        None,
+    ),
+    Case(
+        "holdout-is-the-rest",
+        """
+not: {split: {salt: spring_test, percent: 69}}
+""",
+        (),
+        START,
+    ),
 ]
 
 
@@ -244,3 +271,65 @@ def test_condition_kind(case: Case) -> None:
     expected = set() if case.joined_at is None else {("s0", "contact", "ct1", case.joined_at)}
     assert results[-1] == expected, "day by day"
     assert with_all_landed[-1] == expected, "whole history"
+
+
+SPARK_SEGMENT = """
+entity: contact
+where:
+  all:
+    - aggregate: {avg: properties.amount, event: order_placed, within: {last_days: 7}, at_least: 3}
+    - aggregate: {count_distinct: properties.plan, event: plan_viewed, exactly: 2}
+    - first_event: {event: signed_up, within: {last_days: 7}}
+    - last_event: {event: plan_viewed, matches: "properties.plan = 'pro'", older_than_days: 3}
+    - not: {split: {salt: spring_test, percent: 10}}
+"""
+
+
+def test_new_kinds_render_for_spark_with_functions_spark_has(tmp_path: Path) -> None:
+    """The timelines of every new kind, full and incremental, and their event pass render
+    for Spark, parse back as Spark SQL, and the split's hash uses md5, substring and locate
+    (no DuckDB-only function such as strpos)."""
+    from segment_pipeline.compile.event_pass import event_hits, event_reads
+    from segment_pipeline.compile.spec import TimelineSpec
+    from segment_pipeline.compile.timeline import timeline
+    from segment_pipeline.compile.visible import visible_event_rows
+    from segment_pipeline.definitions.project import load_project
+
+    (tmp_path / "segments").mkdir()
+    (tmp_path / "sources.yml").write_text(yaml.safe_dump(SOURCES_YML))
+    (tmp_path / "segments" / "s0.yml").write_text(SPARK_SEGMENT)
+    segment = load_project(tmp_path).segments["s0"]
+    as_of = at(3)
+    scope = sqlglot.select("entity_id").from_("changed")
+    specs = [
+        TimelineSpec(segment, as_of),
+        TimelineSpec(segment, as_of, since=at(2) - timedelta(microseconds=1), scope=scope),
+    ]
+    queries = [timeline(spec, {"s0": "contact"}) for spec in specs]
+    reads = event_reads([segment], lambda _: None)
+    queries.append(event_hits(reads, visible_event_rows(DAYS[-1]), "contact_versions"))
+    for query in queries:
+        spark = query.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+        sqlglot.parse_one(spark, read="spark")
+        assert "STRPOS" not in spark and "LIST_" not in spark and "QUALIFY" not in spark
+    split_sql = queries[0].sql(dialect="spark")
+    assert "MD5(CONCAT(" in split_sql and "LOCATE(SUBSTRING(" in split_sql
+
+
+def test_split_buckets_are_the_md5_buckets_on_duckdb() -> None:
+    """The SQL bucket of 300 keys is the bucket the model computes in Python from md5."""
+    import duckdb
+
+    from segment_pipeline.compile.splits import bucket
+
+    keys = [f"ct{n}" for n in range(300)] + ["", "é", "a:b"]
+    query = sqlglot.select(sqlglot.exp.column("k"), bucket(sqlglot.exp.column("k"), "s")).from_(
+        "keys"
+    )
+    connection = duckdb.connect()
+    connection.execute("create table keys (k varchar)")
+    connection.executemany("insert into keys values (?)", [[key] for key in keys])
+    got = dict(connection.execute(query.sql(dialect="duckdb")).fetchall())
+    digests = {key: hashlib.md5(f"s:{key}".encode()).hexdigest() for key in keys}
+    expected = {key: int(digest[:8], 16) % 100 for key, digest in digests.items()}
+    assert got == expected
