@@ -36,7 +36,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "project/segments/a.yml: where.all[0]: unknown key 'atribute' "
             "(did you mean attribute?); a condition is one of: "
-            "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
+            "all, any, not, attribute, company, event, aggregate, first_event, last_event, split, "
             "in_segment"
         ],
     ),
@@ -315,7 +315,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         {"segments/a.yml": "entity: company\nwhere:\n  all:\n    - employee_count > 5\n"},
         [
             "project/segments/a.yml: where.all[0]: a condition must be a mapping with one of "
-            "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
+            "all, any, not, attribute, company, event, aggregate, first_event, last_event, split, "
             "in_segment; got text "
             "'employee_count > 5' (to test an attribute write attribute: \"...\")"
         ],
