@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlglot import exp
 
+from segment_pipeline.compile.ages import age_holds, edge_points
 from segment_pipeline.compile.event_pass import hit_column, read_range, value_column
 from segment_pipeline.compile.relations import hits_table, timeline_table
 from segment_pipeline.compile.spec import (
@@ -28,6 +29,7 @@ from segment_pipeline.compile.visible import FOREVER
 from segment_pipeline.definitions.conditions import (
     Aggregate,
     Attribute,
+    AttributeAge,
     CompanyAttribute,
     EventCondition,
     FirstEvent,
@@ -47,6 +49,12 @@ def version_rows(spec: TimelineSpec, entities: dict[str, str]) -> exp.Select:
     """
     values = {EXISTS: (col("is_present"), col("is_present"))}
     for index, (_, node) in enumerate(spec.leaves, start=1):
+        if isinstance(node, AttributeAge):
+            values[index] = (
+                age_holds(node, col("valid_from"), after=False),
+                age_holds(node, col("valid_from"), after=True),
+            )
+            continue
         value = _version_value(spec, node, entities)
         if value is not None:
             values[index] = (value, value.copy())
@@ -406,6 +414,36 @@ def _last_rows(spec: TimelineSpec, leaf: LeafColumns, node: LastEvent) -> exp.Se
     )
 
 
+def _age_rows(spec: TimelineSpec, leaf: LeafColumns, node: AttributeAge) -> exp.Select:
+    """An attribute age at the window edges inside each version (`ages.edge_points`), read
+    from the version valid there."""
+    versions = spec.versions(spec.segment.entity, "versions")
+    points = edge_points(node, versions, spec.as_of, None)
+    joined = (
+        exp.select(col("entity_id", "p"), col("t", "p"), col(node.column, "v"))
+        .from_(points.subquery("p", copy=False))
+        .join(
+            spec.versions(spec.segment.entity, "v"),
+            on=exp.and_(
+                col("entity_id", "v").eq(col("entity_id", "p")),
+                col("valid_from", "v") < col("t", "p"),
+                col("t", "p") < col("valid_to", "v"),
+            ),
+        )
+    )
+    return spec.row(
+        joined.subquery("edges", copy=False),
+        col("entity_id"),
+        col("t"),
+        {
+            leaf.index: (
+                age_holds(node, col("t"), after=False),
+                age_holds(node, col("t"), after=True),
+            )
+        },
+    )
+
+
 def _aggregate(node: Aggregate, value: exp.Expression) -> exp.Expression:
     """The leaf's aggregate of `value` over a group; 0 for the sum of no values."""
     if node.function == "count_distinct":
@@ -429,6 +467,8 @@ def leaf_rows(
         return _aggregate_rows(spec, leaf, node)
     if isinstance(node, FirstEvent):
         return _first_rows(spec, leaf, node)
+    if isinstance(node, AttributeAge):
+        return _age_rows(spec, leaf, node)
     if isinstance(node, LastEvent):
         return _last_rows(spec, leaf, node)
     return _event_rows(spec, leaf, node)

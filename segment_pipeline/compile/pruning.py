@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlglot import exp
 
+from segment_pipeline.compile.ages import age_holds, edge_points
 from segment_pipeline.compile.event_pass import hit_column, read_range
 from segment_pipeline.compile.relations import (
     hits_table,
@@ -23,6 +24,7 @@ from segment_pipeline.compile.splits import in_split
 from segment_pipeline.compile.visible import landed_rows_since
 from segment_pipeline.definitions.conditions import (
     Attribute,
+    AttributeAge,
     CompanyAttribute,
     EventCondition,
     InSegment,
@@ -70,6 +72,9 @@ def changed(
             ref_moved = exp.select("entity_id").from_(moved_table(node.segment, spec.prefix))
             same = entities[node.segment] == entity
             parts.append(ref_moved if same else _contacts_of(spec, ref_moved))
+        elif isinstance(node, AttributeAge):
+            edges = edge_points(node, exp.to_table(own), spec.as_of, spec.since)
+            parts.append(exp.select("entity_id").from_(edges.subquery("edges", copy=False)))
         elif not isinstance(node, Attribute | Split):
             # An event leaf's first filter holds all the events it reads.
             widest = event_filters(node)[0]
@@ -102,6 +107,8 @@ def may_hold(spec: TimelineSpec, candidates: exp.Query, entities: dict[str, str]
             return holds(node)
         if isinstance(node, Split):
             return in_split(node, col("entity_id"))
+        if isinstance(node, AttributeAge):
+            return age_holds(node, lit(spec.as_of), after=False)
         if isinstance(node, CompanyAttribute):
             companies = spec.current("company").where(company_holds(node))
             return exp.func("coalesce", col("company_id").isin(query=companies), exp.false())

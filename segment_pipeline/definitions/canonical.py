@@ -22,6 +22,7 @@ from segment_pipeline.definitions.conditions import (
     AllOf,
     AnyOf,
     Attribute,
+    AttributeAge,
     Bounds,
     CompanyAttribute,
     Condition,
@@ -63,6 +64,14 @@ def canonical_condition(condition: Condition) -> Json:
                 condition.function: f"properties.{condition.key}",
                 **events,
                 **canonical_bounds(condition.value),
+            }
+        }
+    if isinstance(condition, AttributeAge):
+        return {
+            "attribute_age": {
+                "column": condition.column,
+                "at_least_days": condition.at_least_days,
+                "at_most_days": condition.at_most_days,
             }
         }
     if isinstance(condition, Split):

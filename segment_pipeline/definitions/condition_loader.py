@@ -18,6 +18,7 @@ from segment_pipeline.definitions.conditions import (
     AllOf,
     AnyOf,
     Attribute,
+    AttributeAge,
     Bounds,
     CompanyAttribute,
     Condition,
@@ -53,6 +54,7 @@ CONDITION_KEYS = (
     "aggregate",
     "first_event",
     "last_event",
+    "attribute_age",
     "split",
     "in_segment",
 )
@@ -169,6 +171,8 @@ def _load_kind(
         return _load_last_event(value, here, context)
     if kind == "split":
         return _load_split(value, here, context)
+    if kind == "attribute_age":
+        return _load_attribute_age(value, here, context)
     if not isinstance(value, str) or not re.fullmatch(NAME_PATTERN, value):
         context.fail(here, f"must be a segment name like churned_accounts, got {show(value)}")
         return None
@@ -321,6 +325,48 @@ def _load_last_event(raw: object, path: str, context: ConditionContext) -> Condi
     if not ok or not isinstance(events, EventCondition):
         return None
     return LastEvent(events=events, matches=matches, older_than_days=days)  # type: ignore[arg-type]
+
+
+AGE_KEYS = ("column", "at_least_days", "at_most_days")
+
+
+def _load_attribute_age(raw: object, path: str, context: ConditionContext) -> Condition | None:
+    """`attribute_age: {column: signed_up_at, at_least_days: 30}`."""
+    keys = set(map(str, raw)) if isinstance(raw, dict) else set()
+    if (
+        not isinstance(raw, dict)
+        or "column" not in keys
+        or not keys <= set(AGE_KEYS)
+        or (len(keys) < 2)
+    ):
+        context.fail(
+            path,
+            "must be a mapping with column and at_least_days and/or at_most_days such as "
+            f"{{column: signed_up_at, at_least_days: 30}}, got {show(raw)}",
+        )
+        return None
+    column = raw["column"]
+    types = context.attributes.columns
+    if not isinstance(column, str) or str(types.get(column, "")) not in ("date", "timestamp"):
+        dated = sorted(name for name, kind in types.items() if str(kind) in ("date", "timestamp"))
+        context.fail(
+            join_path(path, "column"),
+            f"must be a date or timestamp attribute ({', '.join(dated) or 'none declared'}), "
+            f"got {show(column)}",
+        )
+        return None
+    days: dict[str, int | None] = {}
+    for key in ("at_least_days", "at_most_days"):
+        value = raw.get(key)
+        if value is not None and (_whole(value) is None or value < 0):  # type: ignore[operator]
+            context.fail(join_path(path, key), f"must be a whole number >= 0, got {show(value)}")
+            return None
+        days[key] = value  # type: ignore[assignment]
+    low, high = days["at_least_days"], days["at_most_days"]
+    if low is not None and high is not None and low > high:
+        context.fail(path, f"at_least_days {low} is more than at_most_days {high}")
+        return None
+    return AttributeAge(column=column, at_least_days=low, at_most_days=high)
 
 
 def _load_split(raw: object, path: str, context: ConditionContext) -> Condition | None:

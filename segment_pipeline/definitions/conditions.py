@@ -278,6 +278,26 @@ class LastEvent(_Frozen):
         )
 
 
+class AttributeAge(_Frozen):
+    """`attribute_age:` how long before the instant a date or timestamp attribute is: at
+    least `at_least_days` days (`signed_up_at` more than 30 days ago), at most
+    `at_most_days` days and not in the future (a trial that ended this week), or both.
+    A missing value holds no age. A date is its midnight."""
+
+    column: str
+    at_least_days: int | None = Field(default=None, ge=0)
+    at_most_days: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        if self.at_least_days is None and self.at_most_days is None:
+            raise ValueError("give at_least_days, at_most_days or both")
+        low, high = self.at_least_days, self.at_most_days
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"at_least_days {low} is more than at_most_days {high}")
+        return self
+
+
 class Split(_Frozen):
     """`split:` the entity's bucket, a stable hash of its key and `salt`, is one of the first
     `percent` of 100: the same on every day and every engine (`compile.splits`), so a
@@ -295,7 +315,7 @@ class InSegment(_Frozen):
 
 
 EventLeaf = EventCondition | Aggregate | FirstEvent | LastEvent
-Leaf = Attribute | CompanyAttribute | EventLeaf | Split | InSegment
+Leaf = Attribute | CompanyAttribute | EventLeaf | AttributeAge | Split | InSegment
 Condition = AllOf | AnyOf | Not | Leaf
 
 for _model in (AllOf, AnyOf, Not):
@@ -366,6 +386,13 @@ def describe_leaf(leaf: Leaf) -> str:
         return " ".join(parts)
     if isinstance(leaf, Split):
         return f"split {leaf.salt} {leaf.percent}%"
+    if isinstance(leaf, AttributeAge):
+        ages = []
+        if leaf.at_least_days is not None:
+            ages.append(f"at least {leaf.at_least_days} days")
+        if leaf.at_most_days is not None:
+            ages.append(f"at most {leaf.at_most_days} days")
+        return f"attribute {leaf.column} {' and '.join(ages)} ago"
     if isinstance(leaf, Attribute):
         return f"attribute {leaf.predicate.sql}"
     if isinstance(leaf, CompanyAttribute):

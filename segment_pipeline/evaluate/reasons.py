@@ -18,6 +18,7 @@ from segment_pipeline.definitions.conditions import (
     AllOf,
     AnyOf,
     Attribute,
+    AttributeAge,
     CompanyAttribute,
     Condition,
     EventCondition,
@@ -54,7 +55,9 @@ class Explainer:
     @property
     def attribute_columns(self) -> list[str]:
         """The entity's attribute columns its sentences show."""
-        return _columns_of(leaf for _, leaf in self.leaves if isinstance(leaf, Attribute))
+        names = _columns_of(leaf for _, leaf in self.leaves if isinstance(leaf, Attribute))
+        ages = [leaf.column for _, leaf in self.leaves if isinstance(leaf, AttributeAge)]
+        return names + [name for name in dict.fromkeys(ages) if name not in names]
 
     @property
     def company_columns(self) -> list[str]:
@@ -112,6 +115,10 @@ class Explainer:
                 else (f"needs {leaf.count.describe()}")
             )
             return f"{path}: {describe_leaf(leaf)}: {times}, {need}"
+        if isinstance(leaf, AttributeAge):
+            shown = value_words(attributes.get(leaf.column))
+            suffix = " (must not hold)" if holds else ""
+            return f"{path}: {describe_leaf(leaf)}: {leaf.column} is {shown}{suffix}"
         if isinstance(leaf, Split):
             state = "in the split, must not be" if holds else "not in the split"
             return f"{path}: {describe_leaf(leaf)}: {state}"

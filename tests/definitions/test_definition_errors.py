@@ -36,7 +36,8 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "project/segments/a.yml: where.all[0]: unknown key 'atribute' "
             "(did you mean attribute?); a condition is one of: "
-            "all, any, not, attribute, company, event, aggregate, first_event, last_event, split, "
+            "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
+            "attribute_age, split, "
             "in_segment"
         ],
     ),
@@ -72,6 +73,18 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
             )
         },
         ["project/segments/a.yml: where.aggregate.at_most: at_most must be a number, got 'lots'"],
+    ),
+    (
+        "attribute age of a text column",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  attribute_age: {column: email, at_least_days: 3}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.attribute_age.column: must be a date or timestamp "
+            "attribute (signed_up_at), got 'email'"
+        ],
     ),
     (
         "last event with a bad gap",
@@ -315,7 +328,8 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         {"segments/a.yml": "entity: company\nwhere:\n  all:\n    - employee_count > 5\n"},
         [
             "project/segments/a.yml: where.all[0]: a condition must be a mapping with one of "
-            "all, any, not, attribute, company, event, aggregate, first_event, last_event, split, "
+            "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
+            "attribute_age, split, "
             "in_segment; got text "
             "'employee_count > 5' (to test an attribute write attribute: \"...\")"
         ],

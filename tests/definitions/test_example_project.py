@@ -10,6 +10,7 @@ from segment_pipeline.definitions.conditions import (
     AllOf,
     AnyOf,
     Attribute,
+    AttributeAge,
     CompanyAttribute,
     Condition,
     EventCondition,
@@ -71,6 +72,7 @@ def test_example_uses_every_kind_of_condition():
         FirstEvent,
         LastEvent,
         Split,
+        AttributeAge,
         InSegment,
     }
     events = [node for node in nodes if isinstance(node, EventCondition)]

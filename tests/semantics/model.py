@@ -368,6 +368,32 @@ class LastEvent:
 
 
 @dataclass(frozen=True)
+class AttributeAge:
+    """A timestamp attribute at least / at most N days before the instant (and not after
+    it, when at most is given)."""
+
+    column: str
+    at_least_days: int | None = None
+    at_most_days: int | None = None
+
+    def holds(self, value: object, t: datetime) -> bool:
+        if not isinstance(value, datetime):
+            return False
+        age = t - value
+        if self.at_least_days is not None and age < timedelta(days=self.at_least_days):
+            return False
+        if self.at_most_days is not None:
+            return timedelta(0) <= age <= timedelta(days=self.at_most_days)
+        return True
+
+    def edges(self, value: datetime) -> list[datetime]:
+        found = [value + timedelta(days=self.at_least_days or 0)]
+        if self.at_most_days is not None:
+            found += [value, value + timedelta(days=self.at_most_days)]
+        return found
+
+
+@dataclass(frozen=True)
 class Split:
     """The key's bucket: the first 8 hex digits of md5("<salt>:<key>") modulo 100, is
     below `percent`."""
@@ -395,6 +421,7 @@ Condition = (
     | Aggregate
     | FirstEvent
     | LastEvent
+    | AttributeAge
     | Split
     | InSegment
 )
@@ -635,6 +662,9 @@ class SnapshotModel:
             return condition.range.accepts(aggregate(condition.function, values))
         if isinstance(condition, Split):
             return condition.holds(key)
+        if isinstance(condition, AttributeAge):
+            attributes = self.attributes_at(segment.entity, key, t)
+            return attributes is not None and condition.holds(attributes.get(condition.column), t)
         if isinstance(condition, FirstEvent | LastEvent):
             ever = EventCondition(condition.events.name, condition.events.where)
             times = [e.occurred_at for e in self.matching_events(ever, segment.entity, key, t)]
@@ -697,6 +727,14 @@ class SnapshotModel:
         found = {self.as_of, *(as_of(day) for day in self.partitions)}
         for by_key in self.versions.values():
             found.update(v.updated_at for items in by_key.values() for _, v in items)
+        ages = [c for c in conditions if isinstance(c, AttributeAge)]
+        for by_key in self.versions.values():
+            for items in by_key.values():
+                for _, version in items:
+                    for age in ages:
+                        value = version.attributes.get(age.column)
+                        if isinstance(value, datetime):
+                            found.update(age.edges(value))
         for event in self.events:
             found.add(event.occurred_at)
             found.update(

@@ -25,6 +25,7 @@ from .model import (
     And,
     AnyOf,
     Attribute,
+    AttributeAge,
     Between,
     CompanyAttribute,
     Compare,
@@ -64,7 +65,9 @@ EMPTY_COMPANY = ("", "absent", "null")
 
 SOURCES_YML = {
     "companies": {"columns": {"employee_count": "integer", "country": "text"}},
-    "contacts": {"columns": {"company_id": "text", "seniority": "text"}},
+    "contacts": {
+        "columns": {"company_id": "text", "seniority": "text", "signed_up_at": "timestamp"}
+    },
 }
 
 
@@ -202,6 +205,7 @@ def histories(draw: st.DrawFn) -> tuple[tuple[date, ...], History]:
     contact_attributes: dict[str, st.SearchStrategy[object]] = {
         "company_id": st.sampled_from([*companies, None]),
         "seniority": st.sampled_from([None, "vp", "cxo", "ic"]),
+        "signed_up_at": st.one_of(st.none(), st.sampled_from(instants(days))),
     }
     history = History(
         companies=tuple(draw(versions(days, companies, company_attributes))),
@@ -353,7 +357,7 @@ def conditions(
     references = [s.name for s in earlier if s.entity in (entity, "company")]
     # Event conditions and references are listed twice: that is where time is subtle.
     kinds = ["attribute", "event", "event", "aggregate", "first_event", "last_event", "split"]
-    kinds += ["company"] if entity == "contact" else []
+    kinds += ["company", "attribute_age"] if entity == "contact" else []
     kinds += ["in_segment", "in_segment"] if references else []
     kinds += ["all", "any", "not"] if depth > 0 else []
     kinds += ["score", "score"] if scores else []
@@ -371,6 +375,12 @@ def conditions(
         return draw(event_conditions(days))
     if kind == "aggregate":
         return draw(aggregates(days))
+    if kind == "attribute_age":
+        low = draw(st.sampled_from([None, 0, 1, 2]))
+        high = draw(st.sampled_from([None, 1, 3] if low is not None else [1, 3]))
+        if low is not None and high is not None and low > high:
+            low, high = high, low
+        return AttributeAge("signed_up_at", low, high)
     if kind == "split":
         salt = draw(st.sampled_from(["a", "spring_test"]))
         return Split(salt, draw(st.sampled_from([0, 50, 100])))
@@ -477,7 +487,12 @@ def _version_row(entity: str, version: Version) -> dict[str, object]:
     }
     if version.is_deleted:
         row["is_deleted"] = True
-    row.update(version.attributes)
+    row.update(
+        {
+            name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in version.attributes.items()
+        }
+    )
     return row
 
 
@@ -532,6 +547,13 @@ def condition_yaml(condition: Condition) -> object:
         return {"in_segment": condition.segment}
     if isinstance(condition, Aggregate):
         return {"aggregate": aggregate_yaml(condition)}
+    if isinstance(condition, AttributeAge):
+        age: dict[str, object] = {"column": condition.column}
+        if condition.at_least_days is not None:
+            age["at_least_days"] = condition.at_least_days
+        if condition.at_most_days is not None:
+            age["at_most_days"] = condition.at_most_days
+        return {"attribute_age": age}
     if isinstance(condition, Split):
         return {"split": {"salt": condition.salt, "percent": condition.percent}}
     if isinstance(condition, FirstEvent):

@@ -53,6 +53,7 @@ class Case:
     where: str
     events: tuple[Event, ...]
     joined_at: datetime | None
+    signed_up_at: datetime | None = None
 
 
 CASES = [
@@ -238,14 +239,50 @@ not: {split: {salt: spring_test, percent: 69}}
         (),
         START,
     ),
+    Case(
+        "old-enough-from-the-instant-the-age-is-reached",
+        """
+attribute_age: {column: signed_up_at, at_least_days: 2}
+""",
+        (),
+        at(2, 9),
+        signed_up_at=at(0, 9),
+    ),
+    Case(
+        "young-enough-from-the-value-until-exactly-n-days-after",
+        """
+attribute_age: {column: signed_up_at, at_most_days: 1}
+""",
+        (),
+        at(3, 0),
+        signed_up_at=at(3, 0),
+    ),
+    Case(
+        "too-old-right-after-n-days",
+        """
+attribute_age: {column: signed_up_at, at_most_days: 1}
+""",
+        (),
+        None,
+        signed_up_at=at(2, 12),
+    ),
+    Case(
+        "no-age-without-a-value",
+        """
+not: {attribute_age: {column: signed_up_at, at_least_days: 0}}
+""",
+        (),
+        START,
+    ),
 ]
 
 
-def history(events: tuple[Event, ...]) -> History:
+def history(case: Case) -> History:
+    contact = {"company_id": "co1", "signed_up_at": case.signed_up_at}
     return History(
         companies=(Version("co1", START, DAYS[0], attributes={"employee_count": 500}),),
-        contacts=(Version("ct1", START, DAYS[0], attributes={"company_id": "co1"}),),
-        events=events,
+        contacts=(Version("ct1", START, DAYS[0], attributes=contact),),
+        events=case.events,
     )
 
 
@@ -253,7 +290,7 @@ def history(events: tuple[Event, ...]) -> History:
 def test_condition_kind(case: Case) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
-        write_landing(root / "landing", DAYS, history(case.events))
+        write_landing(root / "landing", DAYS, history(case))
         project = root / "project"
         (project / "segments").mkdir(parents=True)
         (project / "sources.yml").write_text(yaml.safe_dump(SOURCES_YML))
@@ -282,6 +319,7 @@ where:
     - first_event: {event: signed_up, within: {last_days: 7}}
     - last_event: {event: plan_viewed, matches: "properties.plan = 'pro'", older_than_days: 3}
     - not: {split: {salt: spring_test, percent: 10}}
+    - attribute_age: {column: signed_up_at, at_least_days: 30, at_most_days: 90}
 """
 
 
