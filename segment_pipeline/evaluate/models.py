@@ -185,9 +185,16 @@ def _compute(warehouse: Warehouse, project: Project, model: Model, day: date) ->
     for upstream in model.depends_on:
         require_partition(warehouse, project.models[upstream], day, f"model {model.name}")
     query = model_query(model, model_relations(project.sources, project.models, day))
-    warehouse.execute(
-        template("create or replace temp table :t as :q", t=exp.to_table(_PARTITION_ROWS), q=query)
+    staging = template(
+        "create or replace temp table :t as :q", t=exp.to_table(_PARTITION_ROWS), q=query
     )
+    try:
+        warehouse.execute(staging)
+    except Exception as error:  # the user's SQL: whatever the engine refuses is their fix
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        raise ModelError(
+            f"{model.file}: model {model.name} failed on {day}: {first_line}"
+        ) from error
     if model.key is not None:
         _check_one_row_per_key(warehouse, model, day)
     table = model_table(model.name)

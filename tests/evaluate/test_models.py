@@ -214,3 +214,15 @@ def test_tag_membership_and_a_list_test_on_a_column_that_is_no_list(pipeline, pr
         RunFailed, match=r"odd.yml: list_contains\(tags.size, \.\.\.\) needs a list"
     ):
         pipeline.run(DAY2, DAY2)
+
+
+def test_sql_the_engine_refuses_fails_the_model_with_its_file(pipeline, project_dir, landing):
+    project_dir.model("broken", "select company_id, cast(country as integer) as n from companies\n")
+    project_dir.segment("everyone", {"entity": "company", "where": {"all": []}})
+    landing.jsonl(
+        "2026-01-01",
+        "companies",
+        [{"company_id": "a", "updated_at": "2026-01-01T08:00:00", "country": "GB"}],
+    )
+    with pytest.raises(RunFailed, match=r"models/broken.sql: model broken failed on 2026-01-01: "):
+        pipeline.run(DAY1, DAY1)
