@@ -13,7 +13,7 @@ from segment_pipeline.orchestrate.assets.segments import segment_key
 from segment_pipeline.orchestrate.consumers import SegmentTables
 from segment_pipeline.orchestrate.definitions import build_definitions
 from segment_pipeline.orchestrate.partitions import daily_partitions
-from segment_pipeline.orchestrate.resources import WAREHOUSE_POOL
+from segment_pipeline.orchestrate.warehouse_resource import WAREHOUSE_POOL
 from segment_pipeline.settings import Settings
 
 settings = Settings()

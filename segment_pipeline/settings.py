@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from segment_pipeline.warehouse.engine import WarehouseSettings
+from segment_pipeline.warehouse.engine import EngineName, WarehouseSettings
 
 
 class Settings(BaseSettings):
@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     project_dir: Path = Path("dbt_like_sql")
     landing_dir: Path = Path("data/landing")
     warehouse: Path = Path("data/warehouse.duckdb")
+    engine: EngineName = "duckdb"
+    spark_remote: str | None = None
     start_date: date = date(2026, 1, 1)
     duckdb_memory_limit: str | None = None
     duckdb_threads: int | None = Field(default=None, ge=1)
@@ -26,9 +28,11 @@ class Settings(BaseSettings):
 
     @property
     def warehouse_settings(self) -> WarehouseSettings:
-        """The DuckDB file and its limits."""
+        """The engine, the warehouse (DuckDB file or Spark directory) and its limits."""
         return WarehouseSettings(
             path=self.warehouse,
+            engine=self.engine,
+            spark_remote=self.spark_remote,
             memory_limit=self.duckdb_memory_limit,
             threads=self.duckdb_threads,
         )

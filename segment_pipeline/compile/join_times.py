@@ -85,3 +85,20 @@ def carried(spec: TimelineSpec, previous: exp.Expression) -> exp.Select:
         exp.alias_(exp.true(), "m_at"),
         exp.alias_(exp.true(), "m_after"),
     ).from_(exp.alias_(unchanged(spec, previous).subquery(), "unchanged"))
+
+
+def dated(members: str, whole: exp.Select | None) -> exp.Select:
+    """An incremental evaluation's members (relation `members`), each NULL join time
+    taken from `whole`: the same members' join times on their whole history."""
+    if whole is None:
+        return exp.select("entity_id", "joined_at").from_(members)
+    joined_at = exp.func("coalesce", col("joined_at", "m"), col("joined_at", "w"))
+    return (
+        exp.select(col("entity_id", "m"), exp.alias_(joined_at, "joined_at"))
+        .from_(exp.alias_(exp.to_table(members), "m"))
+        .join(
+            whole.subquery("w", copy=False),
+            on=col("entity_id", "m").eq(col("entity_id", "w")),
+            join_type="left",
+        )
+    )

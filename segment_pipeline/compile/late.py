@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlglot import exp
 
-from segment_pipeline.compile.relations import late_table
+from segment_pipeline.compile.relations import late_table, reached_table
 from segment_pipeline.compile.visible import as_of, landed_rows_since
 from segment_pipeline.definitions.conditions import (
     CompanyAttribute,
@@ -61,7 +61,7 @@ class LateScopes:
     def reached(self, segment: Segment, entities: dict[str, str]) -> exp.Query:
         """Entities whose inputs late rows change: their own late rows, late events the
         segment counts, late rows of their companies (contacts' `company` leaves), and
-        entities reached in a referenced segment (`late_table`, filled first)."""
+        entities reached in a referenced segment (its `reached_table`, made first)."""
         own = "contact_id" if segment.entity == "contact" else "company_id"
         parts = [
             _ids(_late_rows(history_table(segment.entity), "updated_at", self.snapshot_date), own)
@@ -80,7 +80,7 @@ class LateScopes:
                 companies = _late_rows(history_table("company"), "updated_at", self.snapshot_date)
                 parts.append(self.contacts_of(_ids(companies, "company_id")))
             elif isinstance(leaf, InSegment):
-                referenced = exp.select("entity_id").from_(late_table(leaf.segment))
+                referenced = exp.select("entity_id").from_(reached_table(leaf.segment))
                 same = entities[leaf.segment] == segment.entity
                 parts.append(referenced if same else self.contacts_of(referenced))
         return union(parts, distinct=True)

@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from segment_pipeline.compile.ages import age_holds, edge_points
 from segment_pipeline.compile.event_pass import hit_column, read_range, value_column
-from segment_pipeline.compile.relations import hits_table, timeline_table
+from segment_pipeline.compile.relations import carried_table, hits_table, timeline_table
 from segment_pipeline.compile.spec import (
     EXISTS,
     LeafColumns,
@@ -39,7 +39,7 @@ from segment_pipeline.definitions.conditions import (
     Split,
     ever,
 )
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import col, lit, template, union
 
 
 def version_rows(spec: TimelineSpec, entities: dict[str, str]) -> exp.Select:
@@ -143,7 +143,19 @@ def _company_rows(spec: TimelineSpec, leaf: LeafColumns, node: CompanyAttribute)
 def _segment_rows(
     spec: TimelineSpec, leaf: LeafColumns, node: InSegment, ref_entity: str
 ) -> exp.Select:
-    timeline = exp.to_table(timeline_table(node.segment, spec.prefix))
+    timeline: exp.Expression = exp.to_table(timeline_table(node.segment, spec.prefix))
+    if spec.since is not None:
+        # An incremental timeline has rows for changed entities only; the unchanged
+        # members are its carried rows.
+        columns = ["entity_id", "t", "m_at", "m_after"]
+        both = union(
+            [
+                exp.select(*columns).from_(timeline),
+                exp.select(*columns).from_(carried_table(node.segment)),
+            ],
+            distinct=False,
+        )
+        timeline = both.subquery("referenced_timeline", copy=False)
     if ref_entity == spec.segment.entity:
         source: exp.Expression = timeline
         if spec.since is not None:

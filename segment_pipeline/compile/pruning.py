@@ -15,8 +15,8 @@ from segment_pipeline.compile.ages import age_holds, edge_points
 from segment_pipeline.compile.event_pass import hit_column, read_range
 from segment_pipeline.compile.relations import (
     hits_table,
-    members_table,
     moved_table,
+    state_members_table,
     versions_table,
 )
 from segment_pipeline.compile.spec import EXISTS, TimelineSpec, company_holds, holds
@@ -96,7 +96,7 @@ def reads_more_than_events(spec: TimelineSpec) -> bool:
 def may_hold(spec: TimelineSpec, candidates: exp.Query, entities: dict[str, str]) -> exp.Select:
     """Those of `candidates` whose condition is not false at `as_of` whatever their
     event counts: by three-valued logic, each event leaf unknown, the other leaves
-    as their current version, company and referenced memberships say (`members_table`
+    as their current version, company and referenced memberships say (`state_members_table`
     of the referenced segments must exist)."""
 
     def known_value(index: int) -> exp.Expression:
@@ -115,7 +115,7 @@ def may_hold(spec: TimelineSpec, candidates: exp.Query, entities: dict[str, str]
         if isinstance(node, InSegment):
             same = entities[node.segment] == spec.segment.entity
             owner = "entity_id" if same else "company_id"
-            members = exp.select("entity_id").from_(members_table(node.segment, spec.prefix))
+            members = exp.select("entity_id").from_(state_members_table(node.segment))
             return exp.func("coalesce", col(owner).isin(query=members), exp.false())
         return exp.null()
 

@@ -58,3 +58,27 @@ def hits_table(prefix: str = "") -> str:
 def late_table(segment: str) -> str:
     """The run's relation of a segment's entities that start from the first change."""
     return f"late__{segment}"
+
+
+def reached_table(segment: str) -> str:
+    """The run's relation of a segment's entities late rows reach (before those its
+    dependents' late entities read are added: `late_table`)."""
+    return f"late_reached__{segment}"
+
+
+def carried_table(segment: str) -> str:
+    """The run's relation of timeline rows for the unchanged members of an incremental
+    segment: what segments referencing it read beside its timeline."""
+    return f"carried__{segment}"
+
+
+def candidates_table(segment: str) -> str:
+    """The run's relation of the entities with a change point, before pruning those that
+    can be members on neither day (`changed_table` then keeps the rest)."""
+    return f"candidates__{segment}"
+
+
+def state_members_table(segment: str) -> str:
+    """The run's relation of an incremental segment's members before the members the
+    state cannot date are dated (`members_table` then holds them all)."""
+    return f"state_members__{segment}"

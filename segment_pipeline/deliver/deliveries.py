@@ -14,7 +14,6 @@ from typing import Literal
 from sqlglot import exp
 
 from segment_pipeline.warehouse.engine import Warehouse
-from segment_pipeline.warehouse.schema import create_table
 
 DELIVERIES_TABLE = "deliveries"
 
@@ -54,7 +53,7 @@ class Attempt:
 
 def ensure_deliveries_table(warehouse: Warehouse) -> None:
     """Create the `deliveries` table unless it exists."""
-    warehouse.execute(create_table(DELIVERIES_TABLE, DELIVERIES_COLUMNS))
+    warehouse.ensure_table(DELIVERIES_TABLE, DELIVERIES_COLUMNS)
 
 
 def _literal(value: object, kind: str) -> exp.Expression:
@@ -75,9 +74,13 @@ def record_attempt(warehouse: Warehouse, attempt: Attempt) -> None:
     values = tuple(
         _literal(getattr(attempt, column), kind) for column, kind in DELIVERIES_COLUMNS.items()
     )
-    warehouse.execute(
-        exp.insert(exp.values([values]), DELIVERIES_TABLE, columns=list(DELIVERIES_COLUMNS))
+    row = exp.select(
+        *(
+            exp.alias_(value, column)
+            for value, column in zip(values, DELIVERIES_COLUMNS, strict=True)
+        )
     )
+    warehouse.append(DELIVERIES_TABLE, row, list(DELIVERIES_COLUMNS))
 
 
 def delivered_bodies(

@@ -167,13 +167,8 @@ def write_deltas(run: MembershipRun, segment: Segment, snapshot_date: date) -> D
     day = exp.and_(
         col("segment").eq(lit(segment.name)), col("snapshot_date").eq(lit(snapshot_date))
     )
-    with warehouse.registered("delta_rows", rows) as new_rows, warehouse.transaction():
-        warehouse.execute(exp.delete("segment_deltas", where=day))
-        warehouse.execute(
-            exp.insert(
-                exp.select(*DELTA_COLUMNS).from_(new_rows), "segment_deltas", columns=DELTA_COLUMNS
-            )
-        )
+    with warehouse.registered("delta_rows", rows) as new_rows:
+        warehouse.replace_rows("segment_deltas", day, exp.select(*DELTA_COLUMNS).from_(new_rows))
     return DeltaResult(
         segment=segment.name,
         snapshot_date=snapshot_date,

@@ -16,9 +16,6 @@ from sqlglot import exp
 
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
-from segment_pipeline.warehouse.schema import OUTPUT_TABLES
-
-HISTORY_COLUMNS = list(OUTPUT_TABLES["segment_history"])
 
 
 def rebuild_history(warehouse: Warehouse, segment: str, since: date | None = None) -> None:
@@ -58,6 +55,4 @@ def rebuild_history(warehouse: Warehouse, segment: str, since: date | None = Non
         """,
         scope=scope,
     )
-    with warehouse.transaction():
-        warehouse.execute(exp.delete("segment_history", where=scope.copy()))
-        warehouse.execute(exp.insert(stretches, "segment_history", columns=HISTORY_COLUMNS))
+    warehouse.replace_rows("segment_history", scope.copy(), stretches)

@@ -30,12 +30,16 @@ from segment_pipeline.compile.late import LateScopes
 from segment_pipeline.compile.model_values import entity_models, with_model_values
 from segment_pipeline.compile.relations import (
     Relation,
+    candidates_table,
+    carried_table,
     changed_table,
     current_versions_table,
     hits_table,
     late_table,
     members_table,
     moved_table,
+    reached_table,
+    state_members_table,
     timeline_table,
     versions_table,
 )
@@ -59,22 +63,12 @@ from segment_pipeline.definitions.sources import EntityType
 from segment_pipeline.evaluate.models import require_list_columns, require_partition
 from segment_pipeline.evaluate.planning import RunPlan, plan_run, required_segments
 from segment_pipeline.evaluate.states import keep_states, previous_state
-from segment_pipeline.sql import col, lit, template, union
+from segment_pipeline.sql import col, lit, union
 from segment_pipeline.warehouse.engine import Warehouse
 
 MEMBER_COLUMNS = ["segment", "entity_type", "entity_id", "joined_at"]
 #: The run's versions before entity-model values cut them.
 UNCUT = "uncut_"
-
-
-def _is_writable(warehouse: Warehouse) -> bool:
-    """False for a read-only connection (a preview): it may read states, not keep them."""
-    mode = warehouse.scalar(
-        exp.select("value")
-        .from_(exp.func("duckdb_settings"))
-        .where(col("name").eq(lit("access_mode")))
-    )
-    return str(mode).lower() != "read_only"
 
 
 class MembershipRun:
@@ -89,19 +83,14 @@ class MembershipRun:
         self.referenced = {
             name for segment in project.segments.values() for name in segment.references
         }
-        self.writable = _is_writable(warehouse)
+        #: A read-only warehouse (a preview) may read states, not keep them.
+        self.writable = not warehouse.read_only
         #: Which segments start from the previous day's state, and from when.
         self.plan = RunPlan()
         self._current_versions: set[str] = set()
 
     def _materialise(self, relation: Relation) -> None:
-        self.warehouse.execute(
-            template(
-                "create or replace temp table :t as :q",
-                t=exp.to_table(relation.name),
-                q=relation.query,
-            )
-        )
+        self.warehouse.create_relation(relation.name, relation.query)
 
     def prepare(self, segments: list[Segment]) -> None:
         """Stage what every segment reads: visible versions and the flagged events."""
@@ -143,14 +132,16 @@ class MembershipRun:
         incremental = [segment for segment in segments if segment.name in self.plan.incremental]
         for segment in incremental:
             self._materialise(
-                Relation(late_table(segment.name), scopes.reached(segment, self.entities))
+                Relation(reached_table(segment.name), scopes.reached(segment, self.entities))
             )
         for segment in reversed(incremental):
-            for dependent in incremental:
-                if segment.name in dependent.references:
-                    self.warehouse.execute(
-                        exp.insert(scopes.read_by(dependent, segment), late_table(segment.name))
-                    )
+            late = [exp.select("entity_id").from_(reached_table(segment.name))]
+            late += [
+                scopes.read_by(dependent, segment)
+                for dependent in incremental
+                if segment.name in dependent.references
+            ]
+            self._materialise(Relation(late_table(segment.name), union(late, distinct=False)))
 
     def evaluate(self, segments: list[Segment]) -> None:
         """Materialise the segments' timelines and members (in dependency order), then date
@@ -179,18 +170,13 @@ class MembershipRun:
         stacked = union([timeline(spec, self.entities) for spec in specs], distinct=False)
         self._materialise(Relation(name, stacked))
         members = join_times.members(specs[0], name, previous)
-        self._materialise(Relation(members_table(segment.name), members))
+        self._materialise(Relation(state_members_table(segment.name), members))
         if segment.name in self.referenced:
             # What segments referencing this one read: the entities whose membership moved,
-            # and in the timeline, the unchanged members too.
+            # and beside the timeline, the unchanged members.
             self._materialise(Relation(moved_table(segment.name), pruning.moved(name)))
-            self.warehouse.execute(
-                exp.insert(
-                    join_times.carried(specs[0], previous),
-                    name,
-                    columns=["entity_id", "t", "m_at", "m_after"],
-                )
-            )
+            carried = join_times.carried(specs[0], previous)
+            self._materialise(Relation(carried_table(segment.name), carried))
 
     def _incremental_specs(self, segment: Segment) -> list[TimelineSpec]:
         """Fill the segment's `changed_table` (entities flagged `late` when late rows reach
@@ -209,8 +195,10 @@ class MembershipRun:
             exp.alias_(entities.subquery(), "changed")
         )
         specs = [day]
+        # Pruned below, the entities are first kept as candidates.
+        target = candidates_table(segment.name) if prune_widely else changed
         if self.plan.since_late is None:
-            self._materialise(Relation(changed, flagged))
+            self._materialise(Relation(target, flagged))
         else:
             late = late_table(segment.name)
             flagged = flagged.where(
@@ -218,7 +206,7 @@ class MembershipRun:
             )
             reached = exp.select("entity_id", exp.alias_(exp.true(), "late")).distinct().from_(late)
             self._materialise(
-                Relation(changed, exp.union(flagged, reached, distinct=False, copy=False))
+                Relation(target, exp.union(flagged, reached, distinct=False, copy=False))
             )
             specs.append(
                 TimelineSpec(
@@ -237,8 +225,7 @@ class MembershipRun:
         members at `as_of` and their join times, while a referencing segment would also
         read when an entity was briefly a member in between.
         """
-        changed = changed_table(segment.name)
-        candidates = exp.select("entity_id").from_(changed)
+        candidates = exp.select("entity_id").from_(candidates_table(segment.name))
         kept = union(
             [
                 exp.select("entity_id").from_(previous_state(segment, self.snapshot_date)),
@@ -246,7 +233,12 @@ class MembershipRun:
             ],
             distinct=False,
         )
-        self.warehouse.execute(exp.delete(changed, where=col("entity_id").isin(query=kept).not_()))
+        changed = (
+            exp.select("*")
+            .from_(candidates_table(segment.name))
+            .where(col("entity_id").isin(query=kept))
+        )
+        self._materialise(Relation(changed_table(segment.name), changed))
 
     def current_versions(self, entity: str) -> str:
         """The run's relation of each entity's latest visible version, made on first use:
@@ -309,27 +301,22 @@ class MembershipRun:
         if not segments:
             return
         undated = {
-            segment.name: undated_members(members_table(segment.name)) for segment in segments
+            segment.name: undated_members(state_members_table(segment.name)) for segment in segments
         }
         dating = {str(name) for name, count in self.warehouse.rows(count_undated(undated)) if count}
         to_date = [segment for segment in segments if segment.name in dating]
-        if not to_date:
-            return
         ids: dict[str, list[exp.Select]] = {}
         for segment in to_date:
             ids.setdefault(segment.entity, []).append(undated[segment.name])
-        self._whole_history(to_date, ids)
-        for segment in to_date:
-            spec = TimelineSpec(segment, self.as_of, prefix=WHOLE_HISTORY)
-            whole = join_times.members(spec, timeline_table(segment.name, WHOLE_HISTORY))
-            self.warehouse.execute(
-                template(
-                    "update :members as m set joined_at = w.joined_at from :whole "
-                    "where m.entity_id = w.entity_id and m.joined_at is null",
-                    members=exp.to_table(members_table(segment.name)),
-                    whole=whole.subquery("w"),
-                )
-            )
+        if to_date:
+            self._whole_history(to_date, ids)
+        for segment in segments:
+            whole = None
+            if segment in to_date:
+                spec = TimelineSpec(segment, self.as_of, prefix=WHOLE_HISTORY)
+                whole = join_times.members(spec, timeline_table(segment.name, WHOLE_HISTORY))
+            dated = join_times.dated(state_members_table(segment.name), whole)
+            self._materialise(Relation(members_table(segment.name), dated))
 
     def _whole_history(self, segments: list[Segment], ids: dict[str, list[exp.Select]]) -> None:
         """The segments' timelines (`WHOLE_HISTORY` relations) on all history, for a few

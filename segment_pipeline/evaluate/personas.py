@@ -80,13 +80,7 @@ def write_picked_contacts(
         candidates = current_candidates(segment.personas, sources, versions_table("contact"))
         companies = snapshot_rows(segment.name, day, "company")
         ranked = ranking(segment.personas, candidates.subquery(), companies.subquery())
-        warehouse.execute(
-            template(
-                "create or replace temp table :t as :q",
-                t=exp.to_table(ranking_table(segment.name)),
-                q=ranked,
-            )
-        )
+        warehouse.create_relation(ranking_table(segment.name), ranked)
         contacts = picked(segment.name)
     else:
         assert snapshot.previous_date is not None
@@ -104,7 +98,7 @@ def write_picked_contacts(
         "persona",
         "persona_rank",
     ).from_(contacts.subquery("contacts"))
-    warehouse.execute(exp.insert(rows, "segment_snapshots", columns=SNAPSHOT_COLUMNS))
+    warehouse.append("segment_snapshots", rows, SNAPSHOT_COLUMNS)
     return coverage(warehouse, segment, sources, day)
 
 

@@ -93,9 +93,7 @@ def write_snapshot(
     ).from_(members.subquery("members", copy=False))
     now = datetime.now(UTC).replace(tzinfo=None)
     with warehouse.transaction():
-        for table in ("segment_snapshots", "segment_snapshot_runs"):
-            warehouse.execute(exp.delete(table, where=_segment_day(segment.name, snapshot_date)))
-        warehouse.execute(exp.insert(rows, "segment_snapshots", columns=SNAPSHOT_COLUMNS))
+        warehouse.replace_rows("segment_snapshots", _segment_day(segment.name, snapshot_date), rows)
         written = int(
             warehouse.scalar(
                 exp.select(exp.func("count", exp.Star()))
@@ -105,14 +103,16 @@ def write_snapshot(
             or 0
         )
         run_row = exp.select(
-            lit(snapshot_date),
-            lit(segment.name),
-            lit(segment.version),
-            lit(refreshed),
-            lit(written),
-            lit(now),
+            exp.alias_(lit(snapshot_date), "snapshot_date"),
+            exp.alias_(lit(segment.name), "segment"),
+            exp.alias_(lit(segment.version), "definition_version"),
+            exp.alias_(lit(refreshed), "refreshed"),
+            exp.alias_(lit(written), "members"),
+            exp.alias_(lit(now), "materialized_at"),
         )
-        warehouse.execute(exp.insert(run_row, "segment_snapshot_runs"))
+        warehouse.replace_rows(
+            "segment_snapshot_runs", _segment_day(segment.name, snapshot_date), run_row
+        )
         record_definition(warehouse, segment, now)
     return SnapshotResult(
         segment.name, snapshot_date, written, refreshed, previous[0] if previous else None
@@ -129,11 +129,11 @@ def record_definition(warehouse: Warehouse, segment: Segment, now: datetime) -> 
         )
     )
     row = exp.select(
-        lit(segment.name),
-        lit(segment.version),
-        lit(segment.entity),
-        lit(segment.mode),
-        exp.cast(lit(segment.definition_json()), "JSON"),
-        lit(now),
+        exp.alias_(lit(segment.name), "segment"),
+        exp.alias_(lit(segment.version), "version"),
+        exp.alias_(lit(segment.entity), "entity"),
+        exp.alias_(lit(segment.mode), "mode"),
+        exp.alias_(exp.cast(lit(segment.definition_json()), "JSON"), "definition"),
+        exp.alias_(lit(now), "first_materialized_at"),
     ).where(exp.not_(exp.Exists(this=known)))
-    warehouse.execute(exp.insert(row, "segment_definitions"))
+    warehouse.append("segment_definitions", row)

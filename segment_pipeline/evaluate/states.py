@@ -14,9 +14,8 @@ from sqlglot import exp
 from segment_pipeline.compile.relations import members_table
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.ingest.landing import landing_revision
-from segment_pipeline.sql import col, lit
+from segment_pipeline.sql import col, lit, union
 from segment_pipeline.warehouse.engine import Warehouse
-from segment_pipeline.warehouse.schema import create_table
 
 #: Members and join times of each evaluation: what the next day's evaluation starts from.
 STATES = "membership_states"
@@ -32,7 +31,7 @@ STATE_TABLES = {
 def create_state_tables(warehouse: Warehouse) -> None:
     """Create the state tables if they do not exist yet."""
     for name, columns in STATE_TABLES.items():
-        warehouse.execute(create_table(name, columns))
+        warehouse.ensure_table(name, columns, partitioned_by="snapshot_date")
 
 
 def kept_states(warehouse: Warehouse, snapshot_date: date) -> set[tuple[str, str]]:
@@ -65,22 +64,32 @@ def previous_state(segment: Segment, snapshot_date: date) -> exp.Expression:
 def keep_states(warehouse: Warehouse, segments: list[Segment], snapshot_date: date) -> None:
     """Replace the segments' states for the day (from their `members_table`); drop states
     no later day can use."""
-    day = lit(snapshot_date)
-    revision = lit(landing_revision(warehouse, snapshot_date))
+    if not segments:
+        return
+    revision = landing_revision(warehouse, snapshot_date)
+    replaced = exp.and_(
+        col("segment").isin(*(lit(segment.name) for segment in segments)),
+        exp.or_(
+            col("snapshot_date").eq(lit(snapshot_date)),
+            col("snapshot_date") < lit(snapshot_date - timedelta(days=1)),
+        ),
+    )
+
+    def key(segment: Segment) -> list[exp.Expression]:
+        return [
+            exp.alias_(lit(segment.name), "segment"),
+            exp.alias_(lit(segment.version), "definition_version"),
+            exp.alias_(lit(snapshot_date), "snapshot_date"),
+        ]
+
+    members = [
+        exp.select(*key(segment), "entity_id", "joined_at").from_(members_table(segment.name))
+        for segment in segments
+    ]
+    runs = [
+        exp.select(*key(segment), exp.alias_(exp.cast(lit(revision), "BIGINT"), "landing_revision"))
+        for segment in segments
+    ]
     with warehouse.transaction():
-        for segment in segments:
-            same_day = exp.and_(
-                col("segment").eq(lit(segment.name)), col("snapshot_date").eq(day.copy())
-            )
-            stale = exp.and_(
-                col("segment").eq(lit(segment.name)),
-                col("snapshot_date") < lit(snapshot_date - timedelta(days=1)),
-            )
-            members = exp.select(
-                lit(segment.name), lit(segment.version), day.copy(), "entity_id", "joined_at"
-            ).from_(members_table(segment.name))
-            run = exp.select(lit(segment.name), lit(segment.version), day.copy(), revision)
-            for table in (STATES, STATE_RUNS):
-                warehouse.execute(exp.delete(table, where=exp.or_(same_day, stale)))
-            warehouse.execute(exp.insert(members, STATES))
-            warehouse.execute(exp.insert(run, STATE_RUNS))
+        warehouse.replace_rows(STATES, replaced, union(members, distinct=False))
+        warehouse.replace_rows(STATE_RUNS, replaced.copy(), union(runs, distinct=False))

@@ -11,16 +11,16 @@ from sqlglot import exp
 from segment_pipeline.definitions.sources import Sources
 from segment_pipeline.errors import ConfigError
 from segment_pipeline.ingest.coerce import EVENTS_SPEC, SourceSpec, crm_spec, typed_rows
-from segment_pipeline.ingest.readers import STAGERS, stage_file
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import col, lit, template, union
 from segment_pipeline.warehouse.engine import Warehouse
-from segment_pipeline.warehouse.schema import create_table
+from segment_pipeline.warehouse.schema import QUARANTINE_COLUMNS
 
-QUARANTINE_COLUMNS = ("landed_on", "source", "file", "line", "reason", "raw")
 #: One row per ingestion of a landing date, numbered in the order ingestions happened. What
 #: was visible up to a date D can only have changed if a date up to D was ingested since:
 #: evaluation reuses its previous snapshot's work while that number stays the same.
 REVISIONS_TABLE = "landing_revisions"
+#: The file formats a landing source may come in, by extension.
+LANDING_FORMATS = ("csv", "jsonl", "parquet")
 
 
 @dataclass
@@ -60,9 +60,8 @@ def source_specs(sources: Sources) -> list[SourceSpec]:
 def landing_files(landing_dir: Path, landed_on: date, source: str) -> list[Path]:
     """The day's files of one source, in any supported format (a missing day has none)."""
     folder = landing_dir / landed_on.isoformat()
-    return sorted(
-        path for extension in STAGERS if (path := folder / f"{source}.{extension}").is_file()
-    )
+    candidates = (folder / f"{source}.{extension}" for extension in LANDING_FORMATS)
+    return sorted(path for path in candidates if path.is_file())
 
 
 def require_landing_root(landing_dir: Path) -> None:
@@ -94,14 +93,8 @@ def ingest_landing_date(
         for index, path in enumerate(landing_files(landing_dir, landed_on, spec.name)):
             relative = path.relative_to(landing_dir).as_posix()
             staged, typed = f"staged_{spec.name}_{index}", f"typed_{spec.name}_{index}"
-            available = stage_file(warehouse, path, spec.wanted, staged)
-            warehouse.execute(
-                template(
-                    "create or replace temp table :t as :q",
-                    t=exp.to_table(typed),
-                    q=typed_rows(spec, staged, landed_on, Path(relative)),
-                )
-            )
+            available = warehouse.stage_file(path, spec.wanted, staged)
+            warehouse.create_relation(typed, typed_rows(spec, staged, landed_on, Path(relative)))
             source_summary.files.append(relative)
             source_summary.ignored_columns = sorted(
                 set(source_summary.ignored_columns) | (set(available) - set(spec.wanted))
@@ -130,56 +123,93 @@ def _replace_landing_date(
     typed_tables: list[tuple[SourceSpec, str]],
 ) -> None:
     is_landing_date = col("landed_on").eq(lit(landed_on))
-    warehouse.execute(
-        template(
-            "create or replace temp table touched_event_ids as "
-            "select distinct event_id from events where :w",
-            w=is_landing_date,
+    is_good = col("reason").is_(exp.null())
+    bad_rows = [
+        exp.select(
+            "landed_on",
+            exp.alias_(lit(spec.name), "source"),
+            exp.alias_(col("source_file"), "file"),
+            exp.alias_(col("source_line"), "line"),
+            "reason",
+            "raw",
         )
+        .from_(typed)
+        .where(exp.not_(is_good.copy()))
+        for spec, typed in typed_tables
+    ]
+    warehouse.replace_rows(
+        "quarantine", is_landing_date, _stacked(bad_rows, "quarantine", list(QUARANTINE_COLUMNS))
     )
     for spec in source_specs(sources):
-        warehouse.execute(exp.delete(spec.table, where=is_landing_date))
-    warehouse.execute(exp.delete("quarantine", where=is_landing_date))
-    for spec, typed in typed_tables:
-        is_good = col("reason").is_(exp.null())
         target_columns = [*spec.wanted, "landed_on", "source_file", "source_line"]
-        warehouse.execute(
-            exp.insert(
-                exp.select(*target_columns).from_(typed).where(is_good),
-                spec.table,
-                columns=target_columns,
-            )
-        )
-        bad_rows = (
-            exp.select(
-                "landed_on",
-                exp.alias_(lit(spec.name), "source"),
-                "source_file",
-                "source_line",
-                "reason",
-                "raw",
-            )
-            .from_(typed)
-            .where(exp.not_(is_good))
-        )
-        warehouse.execute(exp.insert(bad_rows, "quarantine", columns=list(QUARANTINE_COLUMNS)))
+        good_rows = [
+            exp.select(*target_columns).from_(typed).where(is_good.copy())
+            for typed_spec, typed in typed_tables
+            if typed_spec.name == spec.name
+        ]
         if spec is EVENTS_SPEC:
-            warehouse.execute(
-                exp.insert(exp.select("event_id").from_(typed).where(is_good), "touched_event_ids")
-            )
-    _refresh_first_copies(warehouse)
+            _replace_events(warehouse, landed_on, good_rows, target_columns)
+        else:
+            rows = _stacked(good_rows, spec.table, target_columns)
+            warehouse.replace_rows(spec.table, is_landing_date.copy(), rows)
     _record_revision(warehouse, landed_on)
+
+
+def _stacked(queries: list[exp.Select], table: str, columns: list[str]) -> exp.Query:
+    """The rows of every query; none, shaped like `columns` of `table`, if there is none."""
+    if queries:
+        return union(queries, distinct=False)
+    return exp.select(*columns).from_(table).where(exp.false())
+
+
+def _replace_events(
+    warehouse: Warehouse, landed_on: date, good_rows: list[exp.Select], columns: list[str]
+) -> None:
+    """Replace the date's events, and mark the first landed copy of every event id the
+    date had or has (SPEC 3): copies of those ids landed on other dates are rewritten too.
+    """
+    is_landing_date = col("landed_on").eq(lit(landed_on))
+    new_events = _stacked(good_rows, "events", columns)
+    warehouse.create_relation("landed_events", new_events)
+    touched = union(
+        [
+            exp.select("event_id").from_("events").where(is_landing_date.copy()),
+            exp.select("event_id").from_("landed_events"),
+        ],
+        distinct=True,
+    )
+    warehouse.create_relation("touched_event_ids", touched)
+    is_touched = col("event_id").isin(query=exp.select("event_id").from_("touched_event_ids"))
+    other_copies = (
+        exp.select(*columns)
+        .from_("events")
+        .where(is_touched.copy())
+        .where(exp.not_(is_landing_date.copy()))
+    )
+    copies = union([other_copies, exp.select(*columns).from_("landed_events")], distinct=False)
+    rank = template(
+        "row_number() over (partition by event_id order by landed_on, source_file, source_line)"
+    )
+    ranked = exp.select(*columns, exp.alias_(rank.eq(lit(1)), "is_first_copy")).from_(
+        copies.subquery("copies", copy=False)
+    )
+    warehouse.create_relation("ranked_events", ranked)
+    warehouse.replace_rows(
+        "events",
+        exp.or_(is_landing_date.copy(), is_touched.copy()),
+        exp.select(*columns, "is_first_copy").from_("ranked_events"),
+    )
 
 
 def _record_revision(warehouse: Warehouse, landed_on: date) -> None:
     """Append this ingestion to `landing_revisions` with the next revision number."""
-    warehouse.execute(create_table(REVISIONS_TABLE, {"landed_on": "DATE", "revision": "BIGINT"}))
-    warehouse.execute(
-        template(
-            "insert into :t select :day, coalesce(max(revision), 0) + 1 from :t",
-            t=exp.to_table(REVISIONS_TABLE),
-            day=lit(landed_on),
-        )
+    warehouse.ensure_table(REVISIONS_TABLE, {"landed_on": "DATE", "revision": "BIGINT"})
+    warehouse.append(
+        REVISIONS_TABLE,
+        exp.select(
+            exp.alias_(lit(landed_on), "landed_on"),
+            exp.alias_(template("coalesce(max(revision), 0) + 1"), "revision"),
+        ).from_(REVISIONS_TABLE),
     )
 
 
@@ -193,26 +223,3 @@ def landing_revision(warehouse: Warehouse, through: date) -> int | None:
         .where(col("landed_on") <= lit(through))
     )
     return latest if isinstance(latest, int) else None
-
-
-def _refresh_first_copies(warehouse: Warehouse) -> None:
-    """Mark the first landed copy of every event id this landing date touched (SPEC 3)."""
-    warehouse.execute(
-        template(
-            """
-            update events set is_first_copy = ranked.copy_rank = 1
-            from (
-                select event_id, landed_on, source_file, source_line,
-                       row_number() over (
-                           partition by event_id order by landed_on, source_file, source_line
-                       ) as copy_rank
-                from events
-                where event_id in (select event_id from touched_event_ids)
-            ) as ranked
-            where events.event_id = ranked.event_id
-              and events.landed_on = ranked.landed_on
-              and events.source_file = ranked.source_file
-              and events.source_line = ranked.source_line
-            """
-        )
-    )

@@ -23,15 +23,14 @@ and "not computed yet" must not look alike to a consumer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import closing
 from datetime import date
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 from sqlglot import exp
 
 from segment_pipeline.errors import SegmentPipelineError
+from segment_pipeline.orchestrate.warehouse_resource import WarehouseResource
 from segment_pipeline.sql import col, lit
 from segment_pipeline.warehouse.engine import Warehouse
 from segment_pipeline.warehouse.schema import OUTPUT_TABLES
@@ -105,13 +104,13 @@ def read_history(warehouse: Warehouse, segment: str) -> pd.DataFrame:
 class SegmentTables(dg.ConfigurableResource):
     """Segment outputs as DataFrames for downstream assets, read from the pipeline's DuckDB."""
 
-    duckdb: DuckDBResource
+    warehouse: WarehouseResource
 
     def _read(self, read: Callable[[Warehouse], pd.DataFrame]) -> pd.DataFrame:
         """Run `read` on a fresh connection; a day not computed fails the asset in one sentence."""
-        with self.duckdb.get_connection() as connection, closing(connection):
+        with self.warehouse.open() as warehouse:
             try:
-                return read(Warehouse(connection))
+                return read(warehouse)
             except NotMaterialized as error:
                 raise dg.Failure(description=str(error), allow_retries=False) from None
 

@@ -1,68 +1,64 @@
-"""The one place that talks to the SQL engine.
+"""The one seam between the pipeline and a SQL engine.
 
-Everything above this module builds sqlglot expressions; this module renders them for
-the engine's dialect and runs them. DuckDB is the embedded default; a distributed engine
-later plugs in here by rendering the same expressions for its own dialect.
+Everything above this package builds sqlglot expressions and calls the `Warehouse`
+methods below; an engine renders them for its dialect and runs them. Two engines
+implement it: DuckDB (one file, the default) and Apache Spark (Parquet tables under a
+warehouse directory). Nothing else in the pipeline knows which one runs.
+
+Writes go through three operations every engine can do on its own storage: create a
+run-local relation from a query (`create_relation`), replace the rows of a table that a
+condition selects (`replace_rows`: DuckDB deletes and inserts in one transaction, Spark
+overwrites the partitions concerned) and append rows (`append`, `append_arrow`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import ClassVar, Literal
 
-import duckdb
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 from sqlglot import exp
 
-from segment_pipeline.errors import ConfigError
+EngineName = Literal["duckdb", "spark"]
 
 
 class WarehouseSettings(BaseModel):
-    """Where the warehouse lives and how much of the machine DuckDB may use."""
+    """Which engine, where the warehouse lives and how much of the machine it may use.
+
+    `path` is the DuckDB file, or Spark's warehouse directory (one folder per table).
+    """
 
     model_config = ConfigDict(frozen=True)
 
     path: Path
+    engine: EngineName = "duckdb"
     memory_limit: str | None = None
     threads: int | None = None
+    #: Spark Connect URL (`sc://host:15002`); unset, Spark runs a local session.
+    spark_remote: str | None = None
 
 
-class Warehouse:
-    """Runs sqlglot expressions against one DuckDB connection."""
+class Warehouse(ABC):
+    """Runs sqlglot expressions on one engine: the pipeline's only way to its data."""
 
-    dialect = "duckdb"
+    dialect: ClassVar[str]
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
-        self.connection = connection
-        self._in_transaction = False
-        # Naive timestamps in the data are UTC, and so is every time the pipeline computes.
-        connection.execute("SET TimeZone = 'UTC'")
+    @staticmethod
+    def open(
+        settings: WarehouseSettings, *, read_only: bool = False
+    ) -> AbstractContextManager[Warehouse]:
+        """Open the configured engine's warehouse (creating it unless `read_only`)."""
+        if settings.engine == "spark":
+            from segment_pipeline.warehouse.spark_engine import SparkWarehouse
 
-    @classmethod
-    @contextmanager
-    def open(cls, settings: WarehouseSettings, *, read_only: bool = False) -> Iterator[Warehouse]:
-        """Open (creating it unless `read_only`) the DuckDB file with the configured limits."""
-        if read_only and not settings.path.is_file():
-            raise ConfigError(
-                f"warehouse {settings.path} does not exist yet: run `segment-pipeline run` "
-                "first, or point --warehouse / SEGMENT_PIPELINE_WAREHOUSE at it"
-            )
-        settings.path.parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, str | int | bool] = {"access_mode": "READ_ONLY"} if read_only else {}
-        if settings.memory_limit:
-            config["memory_limit"] = settings.memory_limit
-        if settings.threads:
-            config["threads"] = settings.threads
-        try:
-            connection = duckdb.connect(str(settings.path), config=config)
-        except duckdb.Error as error:
-            raise ConfigError(f"cannot open warehouse {settings.path}: {error}") from error
-        try:
-            yield cls(connection)
-        finally:
-            connection.close()
+            return SparkWarehouse.open(settings, read_only=read_only)
+        from segment_pipeline.warehouse.duckdb_engine import DuckDBWarehouse
+
+        return DuckDBWarehouse.open(settings, read_only=read_only)
 
     def render(self, statement: exp.Expression) -> str:
         """The statement as SQL text in this warehouse's dialect.
@@ -73,58 +69,93 @@ class Warehouse:
         """
         return statement.sql(dialect=self.dialect, copy=False)
 
+    # -- reading and running ----------------------------------------------------------
+
+    @abstractmethod
     def execute(self, statement: exp.Expression) -> None:
         """Run a statement that returns nothing worth reading."""
-        self.connection.execute(self.render(statement))
 
+    @abstractmethod
+    def arrow(self, statement: exp.Expression) -> pa.Table:
+        """Run a query and return its rows as an Arrow table."""
+
+    @abstractmethod
     def query(self, statement: exp.Expression) -> pd.DataFrame:
         """Run a query and return its rows as a DataFrame."""
-        return self.connection.execute(self.render(statement)).df()
 
+    @abstractmethod
     def rows(self, statement: exp.Expression) -> list[tuple[object, ...]]:
         """Run a query and return its rows as tuples (for small results)."""
-        return self.connection.execute(self.render(statement)).fetchall()
 
     def scalar(self, statement: exp.Expression) -> object:
         """Run a query that returns one value."""
-        row = self.connection.execute(self.render(statement)).fetchone()
-        return None if row is None else row[0]
+        rows = self.rows(statement)
+        return rows[0][0] if rows else None
 
-    @contextmanager
-    def registered(self, name: str, frame: pd.DataFrame) -> Iterator[exp.Table]:
+    @abstractmethod
+    def registered(self, name: str, frame: pd.DataFrame) -> AbstractContextManager[exp.Table]:
         """Expose a DataFrame as the relation `name` while the block runs."""
-        self.connection.register(name, frame)
-        try:
-            yield exp.to_table(name)
-        finally:
-            self.connection.unregister(name)
 
+    @abstractmethod
     def table_exists(self, name: str) -> bool:
-        """Whether a table or view of that name exists in the main schema."""
-        query = (
-            exp.select(exp.func("count", exp.Star()))
-            .from_("information_schema.tables")
-            .where(exp.column("table_name").eq(exp.Literal.string(name)))
-        )
-        return bool(self.scalar(query))
+        """Whether a table (or run relation) of that name exists."""
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All statements inside commit together or not at all.
+    @abstractmethod
+    def columns(self, name: str) -> list[str]:
+        """The column names of a table, in order."""
 
-        A transaction opened inside another joins it, so a caller can make several
-        writers' work one unit (and pay for one commit).
+    @property
+    @abstractmethod
+    def read_only(self) -> bool:
+        """Whether the warehouse was opened only to read (a preview)."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside commit together or not at all, where the engine can.
+
+        A transaction opened inside another joins it. DuckDB commits them as one; Spark
+        has no transactions over Parquet tables, and each write replaces whole
+        partitions, so a re-run repairs what a failed one left half-written.
         """
-        if self._in_transaction:
-            yield
-            return
-        self.connection.begin()
-        self._in_transaction = True
-        try:
-            yield
-        except BaseException:
-            self.connection.rollback()
-            raise
-        finally:
-            self._in_transaction = False
-        self.connection.commit()
+
+    # -- writing ----------------------------------------------------------------------
+
+    @abstractmethod
+    def ensure_table(
+        self, name: str, columns: dict[str, str], *, partitioned_by: str | None = None
+    ) -> None:
+        """Create a table if it does not exist yet, and add columns declared since.
+
+        `partitioned_by` names the date column an engine that stores partitions (Spark)
+        splits the table by; replacing rows then rewrites only the partitions concerned.
+        """
+
+    @abstractmethod
+    def create_relation(self, name: str, query: exp.Query) -> None:
+        """Materialise a run-local relation (gone when the warehouse is closed)."""
+
+    @abstractmethod
+    def replace_rows(self, table: str, where: exp.Expression, rows: exp.Query) -> None:
+        """Replace the table's rows for which `where` holds with `rows` (named like the
+        table's columns): a partition re-materialised, never appended twice. `rows` must
+        not read `table` (materialise a run relation first)."""
+
+    @abstractmethod
+    def append(self, table: str, rows: exp.Query, columns: list[str] | None = None) -> None:
+        """Append the rows of a query into `columns` (default: the query's column names)."""
+
+    @abstractmethod
+    def stage_file(self, path: Path, wanted: list[str], into: str) -> list[str]:
+        """Stage one landing file as the run relation `into`; return the columns it has.
+
+        The relation has one text column per wanted column (NULL when the file lacks it),
+        the 1-based `line` an editor shows (parquet: the row number), the `raw` row text
+        and `malformed`: why the line itself could not be parsed, if it could not.
+
+        Raises:
+            IngestError: the file cannot be read at all (the message names it and why).
+        """
+
+    @abstractmethod
+    def append_arrow(self, table: str, data: pa.Table) -> None:
+        """Append an Arrow table whose columns are named like the table's."""

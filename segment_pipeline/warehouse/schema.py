@@ -6,8 +6,6 @@ to sources.yml later is added to the table (existing rows read NULL), never drop
 
 from __future__ import annotations
 
-from sqlglot import exp
-
 from segment_pipeline.definitions.sources import ENTITY_KEYS, EntityType, Sources
 from segment_pipeline.warehouse.engine import Warehouse
 
@@ -104,6 +102,21 @@ OUTPUT_TABLES: dict[str, dict[str, str]] = {
 }
 
 
+#: The date column each table is partitioned by on an engine that stores partitions (Spark):
+#: a day's rewrite then touches that day's files only.
+PARTITIONS: dict[str, str] = {
+    "companies_history": "landed_on",
+    "contacts_history": "landed_on",
+    "events": "landed_on",
+    "quarantine": "landed_on",
+    "segment_snapshots": "snapshot_date",
+    "segment_deltas": "snapshot_date",
+    "segment_snapshot_runs": "snapshot_date",
+    "membership_states": "snapshot_date",
+    "membership_state_runs": "snapshot_date",
+}
+
+
 def history_table(entity: EntityType) -> str:
     """The SCD2 history table of an entity: every version ever landed."""
     return "companies_history" if entity == "company" else "contacts_history"
@@ -121,41 +134,6 @@ def history_columns(sources: Sources, entity: EntityType) -> dict[str, str]:
     }
 
 
-def create_table(name: str, columns: dict[str, str]) -> exp.Create:
-    """`CREATE TABLE IF NOT EXISTS name (...)` as an expression."""
-    schema = exp.Schema(
-        this=exp.to_table(name),
-        expressions=[
-            exp.ColumnDef(this=exp.to_identifier(column), kind=exp.DataType.build(kind))
-            for column, kind in columns.items()
-        ],
-    )
-    return exp.Create(this=schema, kind="TABLE", exists=True)
-
-
-def add_missing_columns(warehouse: Warehouse, name: str, columns: dict[str, str]) -> None:
-    """Add columns declared since the table was created (sources.yml grew)."""
-    existing = {
-        row[0]
-        for row in warehouse.rows(
-            exp.select("column_name")
-            .from_("information_schema.columns")
-            .where(exp.column("table_name").eq(exp.Literal.string(name)))
-        )
-    }
-    for column, kind in columns.items():
-        if column not in existing:
-            warehouse.execute(
-                exp.Alter(
-                    this=exp.to_table(name),
-                    kind="TABLE",
-                    actions=[
-                        exp.ColumnDef(this=exp.to_identifier(column), kind=exp.DataType.build(kind))
-                    ],
-                )
-            )
-
-
 def ensure_schema(warehouse: Warehouse, sources: Sources) -> None:
     """Create every table the pipeline reads or writes, and add newly declared columns."""
     tables: dict[str, dict[str, str]] = {
@@ -166,5 +144,4 @@ def ensure_schema(warehouse: Warehouse, sources: Sources) -> None:
         **OUTPUT_TABLES,
     }
     for name, columns in tables.items():
-        warehouse.execute(create_table(name, columns))
-        add_missing_columns(warehouse, name, columns)
+        warehouse.ensure_table(name, columns, partitioned_by=PARTITIONS.get(name))

@@ -1,9 +1,9 @@
 """Two runs of the same days in two processes on one DuckDB file: both finish, nothing breaks.
 
 DuckDB lets one process at a time open the file. Every step opens it through
-`DuckDBResource`, which retries a refused open with exponential backoff (about 100 s in
-all), and closes it when the step ends, so overlapping runs take turns step by step; each
-step replaces its partitions, so the turn order does not change the result. Under the
+`WarehouseResource`, whose DuckDB engine retries a refused open with exponential backoff
+(about 100 s in all), and closes it when the step ends, so overlapping runs take turns step
+by step; each step replaces its partitions, so the turn order does not change the result. Under the
 Dagster daemon the `duckdb_warehouse` pool (limit 1 in dagster_home/dagster.yaml) queues the
 second run's steps instead, and the retry is only the fallback.
 """

@@ -8,9 +8,9 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from segment_pipeline.orchestrate.consumers import SegmentTables
+from segment_pipeline.orchestrate.warehouse_resource import WarehouseResource
 from segment_pipeline.sql import lit, template
 from segment_pipeline.warehouse import Warehouse
 
@@ -20,7 +20,7 @@ EXAMPLE = dg.AssetKey(["example_consumers", "enterprise_changes"])
 
 
 def _tables(pipeline: Pipeline) -> SegmentTables:
-    return SegmentTables(duckdb=DuckDBResource(database=str(pipeline.settings.warehouse)))
+    return SegmentTables(warehouse=WarehouseResource(path=str(pipeline.settings.warehouse)))
 
 
 def _direct(pipeline: Pipeline, sql: str, **values: object) -> pd.DataFrame:

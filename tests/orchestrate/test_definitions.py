@@ -66,7 +66,7 @@ def graph_text(defs: dg.Definitions) -> str:
 def test_definitions_load(shipped_defs: dg.Definitions) -> None:
     dg.Definitions.validate_loadable(shipped_defs)
     assert shipped_defs.resolve_job_def(DAILY_JOB).partitions_def is not None
-    assert set(shipped_defs.resources) >= {"project", "duckdb", "segment_tables"}
+    assert set(shipped_defs.resources) >= {"project", "engine", "segment_tables"}
 
 
 def test_asset_graph_matches_snapshot(shipped_defs: dg.Definitions) -> None:

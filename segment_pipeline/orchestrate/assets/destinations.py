@@ -30,7 +30,6 @@ from typing import TypeVar
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from segment_pipeline.definitions.destinations import (
@@ -45,11 +44,10 @@ from segment_pipeline.orchestrate.assets.segments import segment_key
 from segment_pipeline.orchestrate.consumers import read_deltas
 from segment_pipeline.orchestrate.partitions import partition_dates
 from segment_pipeline.orchestrate.resources import (
-    WAREHOUSE_POOL,
     ProjectResource,
-    open_warehouse,
     user_errors,
 )
+from segment_pipeline.orchestrate.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "destinations"
 
@@ -160,7 +158,7 @@ def _csv_asset(
 
     @_destination_asset(destination, segments, partitions)
     def export(
-        context: dg.AssetExecutionContext, project: ProjectResource, duckdb: DuckDBResource
+        context: dg.AssetExecutionContext, project: ProjectResource, engine: WarehouseResource
     ) -> dg.MaterializeResult:
         """Write each selected day's changes of each segment to its file, replacing it."""
         days = partition_dates(context)
@@ -168,7 +166,7 @@ def _csv_asset(
         with user_errors():
             current = project.load()
             csv = _find(current, name, CsvDestination)
-            with open_warehouse(duckdb, current.sources) as warehouse:
+            with engine.open(current.sources) as warehouse:
                 for day in days:
                     for segment in _wanted(current, csv):
                         deltas = read_deltas(warehouse, segment, day)
@@ -210,7 +208,7 @@ def _webhook_asset(
         context: dg.AssetExecutionContext,
         config: WebhookRunConfig,
         project: ProjectResource,
-        duckdb: DuckDBResource,
+        engine: WarehouseResource,
     ) -> dg.MaterializeResult:
         """POST each selected day's changes of each segment, skipping what the receiver holds."""
         days = partition_dates(context)
@@ -220,7 +218,7 @@ def _webhook_asset(
             secret = resolve_secret(webhook)
         deliveries: list[_Delivery] = []
         try:
-            with open_warehouse(duckdb, current.sources) as warehouse:
+            with engine.open(current.sources) as warehouse:
                 for day in days:
                     for segment in _wanted(current, webhook):
                         deltas = read_deltas(warehouse, segment, day)

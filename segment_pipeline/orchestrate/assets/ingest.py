@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from segment_pipeline.ingest.audits import orphan_events
 from segment_pipeline.ingest.landing import (
@@ -14,11 +13,10 @@ from segment_pipeline.ingest.landing import (
 )
 from segment_pipeline.orchestrate.partitions import partition_dates
 from segment_pipeline.orchestrate.resources import (
-    WAREHOUSE_POOL,
     ProjectResource,
-    open_warehouse,
     user_errors,
 )
+from segment_pipeline.orchestrate.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
 
 TABLES = {
     "companies_history": ("companies", "Every landed version of every company (SCD2)."),
@@ -55,7 +53,7 @@ def build_ingest_assets(
     @dg.multi_asset(
         name="ingest_landing_zone",
         specs=[
-            dg.AssetSpec(key, group_name="ingest", kinds={"duckdb"}, description=TABLES[name][1])
+            dg.AssetSpec(key, group_name="ingest", kinds={"sql"}, description=TABLES[name][1])
             for name, key in INGEST_KEYS.items()
         ],
         check_specs=[
@@ -75,14 +73,14 @@ def build_ingest_assets(
         pool=WAREHOUSE_POOL,
     )
     def ingest_landing_zone(
-        context: dg.AssetExecutionContext, project: ProjectResource, duckdb: DuckDBResource
+        context: dg.AssetExecutionContext, project: ProjectResource, engine: WarehouseResource
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         """Ingest each landing date of the run, in date order, replacing what it held."""
         sources = project.sources()
         days = partition_dates(context)
         with user_errors():
             require_landing_root(project.landing)
-        with user_errors(), open_warehouse(duckdb, sources) as warehouse:
+        with user_errors(), engine.open(sources) as warehouse:
             summaries = [
                 ingest_landing_date(warehouse, sources, project.landing, day) for day in days
             ]

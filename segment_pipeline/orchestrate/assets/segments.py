@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from datetime import date
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from segment_pipeline.definitions.project import Project
@@ -26,11 +25,10 @@ from segment_pipeline.orchestrate.assets.ingest import INGEST_KEYS
 from segment_pipeline.orchestrate.assets.models import model_key
 from segment_pipeline.orchestrate.partitions import RECALCULATE_ON_CHANGE, partition_dates
 from segment_pipeline.orchestrate.resources import (
-    WAREHOUSE_POOL,
     ProjectResource,
-    open_warehouse,
     user_errors,
 )
+from segment_pipeline.orchestrate.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
 
 CHECKS = {
     "no_duplicate_members": "No entity appears twice in a day's snapshot.",
@@ -70,7 +68,7 @@ def _spec(segment: Segment) -> dg.AssetSpec:
         description=description,
         group_name="segments",
         code_version=segment.version,
-        kinds={"duckdb"},
+        kinds={"sql"},
         tags={"entity": segment.entity, "mode": segment.mode},
         metadata={
             "definition_version": segment.version,
@@ -162,7 +160,7 @@ def build_segment_assets(
         context: dg.AssetExecutionContext,
         config: SegmentRunConfig,
         project: ProjectResource,
-        duckdb: DuckDBResource,
+        engine: WarehouseResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         """Snapshot, delta and history of each selected segment for each partition."""
         current = project.load()
@@ -171,7 +169,7 @@ def build_segment_assets(
         ]
         days = partition_dates(context)
         results: dict[str, list[SegmentDay]] = {name: [] for name in names}
-        with user_errors(), open_warehouse(duckdb, current.sources) as warehouse:
+        with user_errors(), engine.open(current.sources) as warehouse:
             for day in days:
                 context.log.info(f"segments for {day}: {len(names)} segments")
                 for name, result in materialize_day(

@@ -1,4 +1,4 @@
-"""Stage one landing file as text columns with the line each row came from.
+"""Stage one landing file as text columns with the line each row came from, on DuckDB.
 
 Every format is read by DuckDB's own readers. The staged table has one VARCHAR column per
 wanted column (NULL when the file lacks it), the 1-based `line` an editor shows, the

@@ -1,0 +1,182 @@
+"""The DuckDB engine: the whole warehouse in one file, on one connection.
+
+Run relations are temp tables; replacing rows deletes and inserts in one transaction, so
+every write is atomic, and a day's snapshots and deltas can commit as one unit.
+DuckDB lets one process at a time open the file for writing: an open the file lock
+refuses is retried with exponential backoff (about 100 s in all) before it fails.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from sqlglot import exp
+
+from segment_pipeline.errors import ConfigError
+from segment_pipeline.sql import col, lit, template
+from segment_pipeline.warehouse.duckdb_readers import stage_file
+from segment_pipeline.warehouse.engine import Warehouse, WarehouseSettings
+
+#: Opening a file another process holds: retries, and the first delay (doubling).
+_OPEN_RETRIES, _FIRST_DELAY = 10, 0.1
+
+
+def _connect(settings: WarehouseSettings, read_only: bool) -> duckdb.DuckDBPyConnection:
+    config: dict[str, str | int | bool] = {"access_mode": "READ_ONLY"} if read_only else {}
+    if settings.memory_limit:
+        config["memory_limit"] = settings.memory_limit
+    if settings.threads:
+        config["threads"] = settings.threads
+    delay = _FIRST_DELAY
+    for attempt in range(_OPEN_RETRIES + 1):
+        try:
+            return duckdb.connect(str(settings.path), config=config)
+        except duckdb.IOException as error:
+            if attempt == _OPEN_RETRIES or "lock" not in str(error).lower():
+                raise ConfigError(f"cannot open warehouse {settings.path}: {error}") from error
+            time.sleep(delay)
+            delay *= 2
+        except duckdb.Error as error:
+            raise ConfigError(f"cannot open warehouse {settings.path}: {error}") from error
+    raise AssertionError("unreachable")
+
+
+class DuckDBWarehouse(Warehouse):
+    """Runs sqlglot expressions against one DuckDB connection."""
+
+    dialect = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, *, read_only: bool = False) -> None:
+        self.connection = connection
+        self._read_only = read_only
+        self._in_transaction = False
+        # Naive timestamps in the data are UTC, and so is every time the pipeline computes.
+        connection.execute("SET TimeZone = 'UTC'")
+
+    @classmethod
+    @contextmanager
+    def open(  # type: ignore[override]
+        cls, settings: WarehouseSettings, *, read_only: bool = False
+    ) -> Iterator[DuckDBWarehouse]:
+        """Open (creating it unless `read_only`) the DuckDB file with the configured limits."""
+        if read_only and not settings.path.is_file():
+            raise ConfigError(
+                f"warehouse {settings.path} does not exist yet: run `segment-pipeline run` "
+                "first, or point --warehouse / SEGMENT_PIPELINE_WAREHOUSE at it"
+            )
+        settings.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = _connect(settings, read_only)
+        try:
+            yield cls(connection, read_only=read_only)
+        finally:
+            connection.close()
+
+    def execute(self, statement: exp.Expression) -> None:
+        self.connection.execute(self.render(statement))
+
+    def arrow(self, statement: exp.Expression) -> pa.Table:
+        return self.connection.execute(self.render(statement)).fetch_arrow_table()
+
+    def query(self, statement: exp.Expression) -> pd.DataFrame:
+        return self.connection.execute(self.render(statement)).df()
+
+    def rows(self, statement: exp.Expression) -> list[tuple[object, ...]]:
+        return self.connection.execute(self.render(statement)).fetchall()
+
+    def scalar(self, statement: exp.Expression) -> object:
+        row = self.connection.execute(self.render(statement)).fetchone()
+        return None if row is None else row[0]
+
+    @contextmanager
+    def registered(self, name: str, frame: pd.DataFrame) -> Iterator[exp.Table]:
+        self.connection.register(name, frame)
+        try:
+            yield exp.to_table(name)
+        finally:
+            self.connection.unregister(name)
+
+    def table_exists(self, name: str) -> bool:
+        query = (
+            exp.select(exp.func("count", exp.Star()))
+            .from_("information_schema.tables")
+            .where(col("table_name").eq(lit(name)))
+        )
+        return bool(self.scalar(query))
+
+    def columns(self, name: str) -> list[str]:
+        query = (
+            exp.select("column_name")
+            .from_("information_schema.columns")
+            .where(col("table_name").eq(lit(name)))
+            .order_by("ordinal_position")
+        )
+        return [str(row[0]) for row in self.rows(query)]
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_transaction:
+            yield
+            return
+        self.connection.begin()
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.connection.rollback()
+            raise
+        finally:
+            self._in_transaction = False
+        self.connection.commit()
+
+    def ensure_table(
+        self, name: str, columns: dict[str, str], *, partitioned_by: str | None = None
+    ) -> None:
+        schema = exp.Schema(
+            this=exp.to_table(name),
+            expressions=[
+                exp.ColumnDef(this=exp.to_identifier(column), kind=exp.DataType.build(kind))
+                for column, kind in columns.items()
+            ],
+        )
+        self.execute(exp.Create(this=schema, kind="TABLE", exists=True))
+        existing = set(self.columns(name))
+        for column, kind in columns.items():
+            if column not in existing:
+                definition = exp.ColumnDef(
+                    this=exp.to_identifier(column), kind=exp.DataType.build(kind)
+                )
+                self.execute(exp.Alter(this=exp.to_table(name), kind="TABLE", actions=[definition]))
+
+    def create_relation(self, name: str, query: exp.Query) -> None:
+        self.execute(
+            template("create or replace temp table :t as :q", t=exp.to_table(name), q=query)
+        )
+
+    def replace_rows(self, table: str, where: exp.Expression, rows: exp.Query) -> None:
+        with self.transaction():
+            self.execute(exp.delete(table, where=where))
+            self.append(table, rows)
+
+    def append(self, table: str, rows: exp.Query, columns: list[str] | None = None) -> None:
+        self.execute(exp.insert(rows, table, columns=columns or rows.named_selects))
+
+    def stage_file(self, path: Path, wanted: list[str], into: str) -> list[str]:
+        return stage_file(self, path, wanted, into)
+
+    def append_arrow(self, table: str, data: pa.Table) -> None:
+        name = "appended_rows"
+        self.connection.register(name, data)
+        try:
+            self.append(table, exp.select(*data.column_names).from_(name), data.column_names)
+        finally:
+            self.connection.unregister(name)
