@@ -130,7 +130,7 @@ def _enroll(warehouse: Warehouse, journey: Journey, trigger: Segment, day: date)
             exp.not_(_contradicted(journey, day)),
         )
     )
-    warehouse.execute(exp.insert(entrants, ENROLLMENTS, columns=ENROLLMENT_COLUMNS))
+    warehouse.append(ENROLLMENTS, entrants, ENROLLMENT_COLUMNS)
 
 
 def _count(warehouse: Warehouse, journey: Journey, *conditions: exp.Expression) -> int:

@@ -30,9 +30,8 @@ from segment_pipeline.definitions.models import PARTITION_COLUMN, Model
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.errors import SegmentPipelineError
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import col, lit
 from segment_pipeline.warehouse.engine import Warehouse
-from segment_pipeline.warehouse.schema import create_table
 
 MODEL_RUN_COLUMNS = {
     "model": "VARCHAR",
@@ -59,7 +58,7 @@ class ModelPartition:
 
 def ensure_model_runs(warehouse: Warehouse) -> None:
     """Create `model_runs` if it does not exist yet."""
-    warehouse.execute(create_table(MODEL_RUNS, MODEL_RUN_COLUMNS))
+    warehouse.ensure_table(MODEL_RUNS, MODEL_RUN_COLUMNS)
 
 
 def computed_dates(warehouse: Warehouse, model: Model, *, current: bool) -> list[date]:
@@ -104,14 +103,13 @@ def require_list_columns(warehouse: Warehouse, segment: Segment) -> None:
     for predicate in segment.entity_predicates():
         for node in predicate.expression.find_all(exp.ArrayContains):
             model, column = node.this.table, node.this.name
-            query = (
-                exp.select("data_type")
-                .from_("information_schema.columns")
-                .where(col("table_name").eq(lit(model_table(model))))
-                .where(col("column_name").eq(lit(column)))
+            types = (
+                warehouse.column_types(model_table(model))
+                if warehouse.table_exists(model_table(model))
+                else {}
             )
-            kind = str(warehouse.scalar(query) or "")
-            if not kind.endswith("[]"):
+            kind = types.get(column, "")
+            if not kind.startswith("ARRAY"):
                 raise ModelError(
                     f"{segment.file}: list_contains({model}.{column}, ...) needs a list column, "
                     f"but model {model} gives {column} as {kind or 'nothing yet'}; "
@@ -136,12 +134,9 @@ def materialize_models(
             dates.update(computed_dates(warehouse, model, current=True))
             dates.update(computed_dates(warehouse, model, current=False))
             with warehouse.transaction():
-                warehouse.execute(
-                    exp.Drop(
-                        tables=[exp.to_table(model_table(model.name))], kind="TABLE", exists=True
-                    )
-                )
-                warehouse.execute(exp.delete(MODEL_RUNS, where=col("model").eq(lit(model.name))))
+                warehouse.drop_table(model_table(model.name))
+                no_runs = exp.select(*MODEL_RUN_COLUMNS).from_(MODEL_RUNS).where(exp.false())
+                warehouse.replace_rows(MODEL_RUNS, col("model").eq(lit(model.name)), no_runs)
         for day in dates:
             todo.setdefault(day, []).append(model)
     done: list[ModelPartition] = []
@@ -158,24 +153,13 @@ def _has_columns(warehouse: Warehouse, model: Model) -> bool:
     table = model_table(model.name)
     if not warehouse.table_exists(table):
         return True
-    query = (
-        exp.select("column_name")
-        .from_("information_schema.columns")
-        .where(col("table_name").eq(lit(table)))
-        .order_by("ordinal_position")
-    )
-    stored = [str(row[0]) for row in warehouse.rows(query)]
-    return stored == [PARTITION_COLUMN, *model.columns]
+    return sorted(warehouse.columns(table)) == sorted([PARTITION_COLUMN, *model.columns])
 
 
 def _stage_versions(warehouse: Warehouse, project: Project, day: date) -> None:
     for entity in ("company", "contact"):
-        warehouse.execute(
-            template(
-                "create or replace temp table :t as :q",
-                t=exp.to_table(versions_table(entity, MODEL_PREFIX)),
-                q=visible_versions(project.sources, entity, day),
-            )
+        warehouse.create_relation(
+            versions_table(entity, MODEL_PREFIX), visible_versions(project.sources, entity, day)
         )
 
 
@@ -185,11 +169,8 @@ def _compute(warehouse: Warehouse, project: Project, model: Model, day: date) ->
     for upstream in model.depends_on:
         require_partition(warehouse, project.models[upstream], day, f"model {model.name}")
     query = model_query(model, model_relations(project.sources, project.models, day))
-    staging = template(
-        "create or replace temp table :t as :q", t=exp.to_table(_PARTITION_ROWS), q=query
-    )
     try:
-        warehouse.execute(staging)
+        warehouse.create_relation(_PARTITION_ROWS, query)
     except Exception as error:  # the user's SQL: whatever the engine refuses is their fix
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
         raise ModelError(
@@ -202,27 +183,21 @@ def _compute(warehouse: Warehouse, project: Project, model: Model, day: date) ->
         exp.alias_(lit(day), PARTITION_COLUMN), *(col(name) for name in model.columns)
     ).from_(_PARTITION_ROWS)
     count = warehouse.scalar(exp.select(exp.func("count", exp.Star())).from_(_PARTITION_ROWS))
+    values = (model.name, day, model.version, as_of(day), int(count or 0))
     run = exp.select(
-        lit(model.name), lit(day), lit(model.version), lit(as_of(day)), lit(int(count or 0))
+        *(
+            exp.alias_(lit(value), name)
+            for value, name in zip(values, MODEL_RUN_COLUMNS, strict=True)
+        )
     )
     this_day = col(PARTITION_COLUMN).eq(lit(day))
     with warehouse.transaction():
-        warehouse.execute(
-            exp.Create(
-                this=exp.to_table(table),
-                kind="TABLE",
-                exists=True,
-                expression=rows.copy().where(exp.false()),
-            )
-        )
-        warehouse.execute(exp.delete(table, where=this_day))
-        warehouse.execute(exp.insert(rows, table, columns=[PARTITION_COLUMN, *model.columns]))
-        warehouse.execute(
-            exp.delete(
-                MODEL_RUNS, where=exp.and_(col("model").eq(lit(model.name)), this_day.copy())
-            )
-        )
-        warehouse.execute(exp.insert(run, MODEL_RUNS))
+        if not warehouse.table_exists(table):
+            empty = rows.copy().where(exp.false())
+            warehouse.create_table_as(table, empty, partitioned_by=PARTITION_COLUMN)
+        warehouse.replace_rows(table, this_day, rows)
+        run_of_day = exp.and_(col("model").eq(lit(model.name)), this_day.copy())
+        warehouse.replace_rows(MODEL_RUNS, run_of_day, run)
     return ModelPartition(model.name, day, int(count or 0))
 
 

@@ -12,9 +12,9 @@ the `segment_tables` resource (SPEC 10)::
         ...
 
 `definitions.py` at the repository root holds a complete example. The resource reads
-through the same `DuckDBResource` as the pipeline, so it opens the same file with the same
-settings; run such assets in `WAREHOUSE_POOL`, because DuckDB lets one process at a time
-hold the file, readers included.
+through the same `WarehouseResource` as the pipeline, so it opens the same warehouse on
+the same engine; run such assets in `WAREHOUSE_POOL`, because DuckDB lets one process at a
+time hold the file, readers included.
 
 Asking for a day that was never computed is an error, not an empty frame: "no changes"
 and "not computed yet" must not look alike to a consumer.

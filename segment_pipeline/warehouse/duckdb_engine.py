@@ -81,7 +81,7 @@ class DuckDBWarehouse(Warehouse):
         self.connection.execute(self.render(statement))
 
     def arrow(self, statement: exp.Expression) -> pa.Table:
-        return self.connection.execute(self.render(statement)).fetch_arrow_table()
+        return self.connection.execute(self.render(statement)).to_arrow_table()
 
     def query(self, statement: exp.Expression) -> pd.DataFrame:
         return self.connection.execute(self.render(statement)).df()
@@ -156,6 +156,28 @@ class DuckDBWarehouse(Warehouse):
                     this=exp.to_identifier(column), kind=exp.DataType.build(kind)
                 )
                 self.execute(exp.Alter(this=exp.to_table(name), kind="TABLE", actions=[definition]))
+
+    def create_table_as(
+        self, name: str, query: exp.Query, *, partitioned_by: str | None = None
+    ) -> None:
+        self.execute(
+            exp.Create(this=exp.to_table(name), kind="TABLE", replace=True, expression=query)
+        )
+
+    def drop_table(self, name: str) -> None:
+        self.execute(exp.Drop(tables=[exp.to_table(name)], kind="TABLE", exists=True))
+
+    def column_types(self, name: str) -> dict[str, str]:
+        query = (
+            exp.select("column_name", "data_type")
+            .from_("information_schema.columns")
+            .where(col("table_name").eq(lit(name)))
+            .order_by("ordinal_position")
+        )
+        return {
+            str(column): exp.DataType.build(str(kind), dialect="duckdb").sql()
+            for column, kind in self.rows(query)
+        }
 
     def create_relation(self, name: str, query: exp.Query) -> None:
         self.execute(

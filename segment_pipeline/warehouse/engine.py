@@ -131,6 +131,20 @@ class Warehouse(ABC):
         """
 
     @abstractmethod
+    def create_table_as(
+        self, name: str, query: exp.Query, *, partitioned_by: str | None = None
+    ) -> None:
+        """Create (or replace) a table holding the rows of a query, typed as it types them."""
+
+    @abstractmethod
+    def drop_table(self, name: str) -> None:
+        """Drop a table and its rows if it exists."""
+
+    @abstractmethod
+    def column_types(self, name: str) -> dict[str, str]:
+        """A table's columns and their types, as sqlglot type names (e.g. `ARRAY<TEXT>`)."""
+
+    @abstractmethod
     def create_relation(self, name: str, query: exp.Query) -> None:
         """Materialise a run-local relation (gone when the warehouse is closed)."""
 

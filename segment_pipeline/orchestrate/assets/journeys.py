@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from segment_pipeline.definitions.journeys import Journey
 from segment_pipeline.definitions.project import Project
@@ -21,11 +20,10 @@ from segment_pipeline.evaluate.journeys import JourneyDay, enroll_day, ensure_en
 from segment_pipeline.orchestrate.assets.segments import segment_key
 from segment_pipeline.orchestrate.partitions import partition_dates
 from segment_pipeline.orchestrate.resources import (
-    WAREHOUSE_POOL,
     ProjectResource,
-    open_warehouse,
     user_errors,
 )
+from segment_pipeline.orchestrate.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
 
 GROUP = "journeys"
 
@@ -62,7 +60,7 @@ def _spec(journey: Journey) -> dg.AssetSpec:
         ),
         group_name=GROUP,
         code_version=journey.version,
-        kinds={"duckdb"},
+        kinds={"sql"},
         tags={"trigger_segment": journey.trigger_segment},
         metadata={
             "trigger_segment": journey.trigger_segment,
@@ -122,7 +120,7 @@ def _journey_asset(journey: Journey, partitions: dg.PartitionsDefinition) -> dg.
 
     @decorate
     def enrol(
-        context: dg.AssetExecutionContext, project: ProjectResource, duckdb: DuckDBResource
+        context: dg.AssetExecutionContext, project: ProjectResource, engine: WarehouseResource
     ) -> dg.MaterializeResult:
         """Enrol each selected day's entrants, in date order."""
         results: list[JourneyDay] = []
@@ -130,7 +128,7 @@ def _journey_asset(journey: Journey, partitions: dg.PartitionsDefinition) -> dg.
             current = project.load()
             definition = _find(current, name)
             trigger = current.segments[definition.trigger_segment]
-            with open_warehouse(duckdb, current.sources) as warehouse:
+            with engine.open(current.sources) as warehouse:
                 ensure_entrants_view(warehouse)
                 for day in partition_dates(context):
                     results.append(enroll_day(warehouse, definition, trigger, day))

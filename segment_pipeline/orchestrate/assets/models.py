@@ -10,7 +10,6 @@ from the SQL: the ingestion tables and the models it reads.
 from collections.abc import Iterator
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from segment_pipeline.compile.model_query import model_table
 from segment_pipeline.definitions.models import MODEL_DIALECT, Model
@@ -19,11 +18,10 @@ from segment_pipeline.evaluate.models import materialize_models
 from segment_pipeline.orchestrate.assets.ingest import INGEST_KEYS
 from segment_pipeline.orchestrate.partitions import RECALCULATE_ON_CHANGE, partition_dates
 from segment_pipeline.orchestrate.resources import (
-    WAREHOUSE_POOL,
     ProjectResource,
-    open_warehouse,
     user_errors,
 )
+from segment_pipeline.orchestrate.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
 
 _SOURCE_ASSETS = {"companies": "companies_history", "contacts": "contacts_history"}
 
@@ -45,7 +43,7 @@ def _spec(model: Model) -> dg.AssetSpec:
         description=f"SQL {kind}: {model.file.name}",
         group_name="models",
         code_version=model.version,
-        kinds={"duckdb", "sql"},
+        kinds={"sql"},
         tags={"entity": model.entity} if model.entity else {},
         metadata={
             "file": str(model.file),
@@ -73,13 +71,13 @@ def build_model_assets(
         pool=WAREHOUSE_POOL,
     )
     def model_partitions(
-        context: dg.AssetExecutionContext, project: ProjectResource, duckdb: DuckDBResource
+        context: dg.AssetExecutionContext, project: ProjectResource, engine: WarehouseResource
     ) -> Iterator[dg.MaterializeResult]:
         """Each selected model for each partition, over the data visible as of that day."""
         current = project.load()
         names = [name for name in current.models if model_key(name) in context.selected_asset_keys]
         days = partition_dates(context)
-        with user_errors(), open_warehouse(duckdb, current.sources) as warehouse:
+        with user_errors(), engine.open(current.sources) as warehouse:
             done = materialize_models(warehouse, current, names, days)
         for name in names:
             computed = [part for part in done if part.model == name]
