@@ -28,11 +28,12 @@ def visible_versions(sources: Sources, entity: EntityType, snapshot_date: date) 
     """Every visible version of an entity, one row per instant, with its validity interval.
 
     Columns: `entity_id`, `valid_from`, `valid_to` (exclusive; FOREVER for the latest),
-    `is_present` (false for a deletion) and every declared attribute. Two versions with the
+    `is_present` (false for a deletion), the key under its own name too (predicates may
+    name it, SPEC 4.1) and every stored attribute. Two versions with the
     same `updated_at`: the later landing date wins, then the later file and row.
     """
     key = ENTITY_KEYS[entity]
-    attributes = [col(name) for name in sources.attributes(entity)]
+    attributes = [col(name) for name in sources.stored_attributes(entity)]
     # One ordering does both jobs: within an instant the winner sorts last, so a row is the
     # version of its instant exactly when the next row is of a later instant, and that
     # next instant is where it ends.
@@ -53,6 +54,7 @@ def visible_versions(sources: Sources, entity: EntityType, snapshot_date: date) 
             exp.alias_(col("updated_at"), "valid_from"),
             exp.alias_(exp.func("coalesce", col("next_updated_at"), lit(FOREVER)), "valid_to"),
             exp.alias_(exp.not_(col("is_deleted")), "is_present"),
+            col(key),
             *attributes,
         )
         .from_(landed.subquery("landed", copy=False))

@@ -75,7 +75,8 @@ class ConditionContext:
         file: the segment file, for messages.
         entity: the segment's entity.
         attributes: scope of `attribute:` predicates.
-        company: scope of `company:` predicates; None on a company segment.
+        company: scope of `company:` predicates; None on a company segment, or when
+            contacts do not declare their company.
         events: scope of an event condition's `where`.
         errors: every mistake found, appended in file order.
     """
@@ -86,6 +87,18 @@ class ConditionContext:
     company: PredicateScope | None
     events: PredicateScope
     errors: list[DefinitionError] = field(default_factory=list)
+
+    @property
+    def no_company(self) -> str:
+        """Why `company:` cannot be used here, when `company` is None."""
+        if self.entity == "company":
+            return (
+                "company: conditions are for contact segments; on a company segment use attribute:"
+            )
+        return (
+            "company: conditions read the contact's company, and sources.yml does not declare "
+            "company_id under contacts.columns: declare it (company_id: text) or remove this"
+        )
 
     def fail(self, path: str, reason: str) -> None:
         """Record one mistake."""
@@ -154,10 +167,7 @@ def _load_kind(
         return None if predicate is None else Attribute(predicate=predicate)
     if kind == "company":
         if context.company is None:
-            context.fail(
-                here,
-                "company: conditions are for contact segments; on a company segment use attribute:",
-            )
+            context.fail(here, context.no_company)
             return None
         predicate = _load_predicate(value, here, context.company, context)
         return None if predicate is None else CompanyAttribute(predicate=predicate)

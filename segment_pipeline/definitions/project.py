@@ -53,7 +53,7 @@ def load_project(project_dir: Path) -> Project:
         raise ProjectInvalid([error]) from error
     models, errors = load_models(project_dir, sources)
     loaded, declared = _load_segments(project_dir, sources, models, errors)
-    order, reference_errors = check_references(loaded, declared)
+    order, reference_errors = check_references(loaded, declared, sources.contacts_have_company)
     errors.extend(reference_errors)
     journeys = _load_journeys(project_dir, declared, errors)
     destinations, destination_errors = load_destinations(

@@ -19,7 +19,9 @@ from segment_pipeline.errors import DefinitionError
 
 
 def check_references(
-    segments: Mapping[str, Segment], declared: Mapping[str, EntityType | None]
+    segments: Mapping[str, Segment],
+    declared: Mapping[str, EntityType | None],
+    contacts_have_company: bool = True,
 ) -> tuple[list[str], list[DefinitionError]]:
     """Segment names in dependency order (referenced first) and every reference mistake.
 
@@ -27,6 +29,8 @@ def check_references(
         segments: the segments that loaded without mistakes, by name.
         declared: every segment name found on disk with its entity (None if unreadable),
             including those with mistakes, so that a reference to them is not "unknown".
+        contacts_have_company: whether contacts declare `company_id`; without it a contact
+            segment cannot refer to a company segment.
     """
     errors: list[DefinitionError] = []
     graph: DAG[str] = DAG()
@@ -51,6 +55,20 @@ def check_references(
                         f"{leaf.segment} is a contact segment: a company segment can only "
                         "refer to company segments (a contact segment may refer to a company "
                         "segment, not the reverse)",
+                    )
+                )
+            elif (
+                segment.entity == "contact"
+                and declared[leaf.segment] == "company"
+                and not contacts_have_company
+            ):
+                errors.append(
+                    DefinitionError(
+                        segment.file,
+                        here,
+                        f"{leaf.segment} is a company segment, read through the contact's "
+                        "company, and sources.yml does not declare company_id under "
+                        "contacts.columns: declare it (company_id: text)",
                     )
                 )
         graph.add(segment.name, [name for name in segment.references if name in segments])

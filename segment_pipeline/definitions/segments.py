@@ -219,7 +219,11 @@ def load_segment(file: Path, sources: Sources, models: dict[str, Model]) -> Segm
         file=file,
         entity=entity,
         attributes=entity_scope(entity, sources, models),
-        company=entity_scope("company", sources, models) if entity == "contact" else None,
+        company=(
+            entity_scope("company", sources, models)
+            if entity == "contact" and sources.contacts_have_company
+            else None
+        ),
         events=event_scope(),
     )
     where = load_condition(raw.get("where"), "where", context) if "where" in raw else None
@@ -256,6 +260,16 @@ def _load_personas(
                 "personas",
                 "personas are for company segments (they pick contacts of member companies); "
                 "this segment's entity is contact",
+            )
+        )
+        return None
+    if not sources.contacts_have_company:
+        errors.append(
+            DefinitionError(
+                file,
+                "personas",
+                "personas pick the contacts of member companies, and sources.yml does not "
+                "declare company_id under contacts.columns: declare it (company_id: text)",
             )
         )
         return None

@@ -19,6 +19,11 @@ ENTITY_KEYS: dict[str, str] = {"company": "company_id", "contact": "contact_id"}
 #: Columns every CRM record has whatever sources.yml declares.
 SYSTEM_COLUMNS = ("updated_at", "is_deleted")
 
+#: The contact column naming the contact's company: company conditions, references from a
+#: contact segment to a company segment and personas read it, and events are attributed
+#: through it. A project may leave it out; its contacts then belong to no company.
+CONTACT_COMPANY = "company_id"
+
 
 class ColumnType(StrEnum):
     """The declared types of SPEC 3, named as a user writes them."""
@@ -77,6 +82,19 @@ class Sources(BaseModel):
         """Declared attribute columns of an entity, without its own key column."""
         key = ENTITY_KEYS[entity]
         return {name: kind for name, kind in self.table(entity).columns.items() if name != key}
+
+    @property
+    def contacts_have_company(self) -> bool:
+        """Whether contacts declare their company (`company_id`)."""
+        return CONTACT_COMPANY in self.contacts.columns
+
+    def stored_attributes(self, entity: EntityType) -> dict[str, ColumnType]:
+        """The attributes an entity's history keeps: the declared ones, and for contacts
+        always their company (NULL when not declared), which the engine reads."""
+        attributes = self.attributes(entity)
+        if entity == "contact" and not self.contacts_have_company:
+            attributes[CONTACT_COMPANY] = ColumnType.TEXT
+        return attributes
 
 
 def load_sources(project_dir: Path) -> Sources:

@@ -124,7 +124,7 @@ def history_table(entity: EntityType) -> str:
 
 def history_columns(sources: Sources, entity: EntityType) -> dict[str, str]:
     """Key, validity, declared attributes and lineage of an entity's history table."""
-    attributes = {name: kind.sql_type for name, kind in sources.attributes(entity).items()}
+    attributes = {name: kind.sql_type for name, kind in sources.stored_attributes(entity).items()}
     return {
         ENTITY_KEYS[entity]: "VARCHAR",
         "updated_at": "TIMESTAMP",
