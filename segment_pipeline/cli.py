@@ -52,12 +52,23 @@ def _user_errors(command: Callable[..., None]) -> Callable[..., None]:
             errors.print(f"[red]error:[/red] {error}", highlight=False)
             sys.exit(1)
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            errors.print(f"[red]error:[/red] {where}: {first['msg']}", highlight=False)
+            errors.print(f"[red]error:[/red] {_invalid_value(error)}", highlight=False)
             sys.exit(1)
 
     return wrapper
+
+
+def _invalid_value(error: ValidationError) -> str:
+    """One sentence naming the option (or environment variable), the value and the rule."""
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    if error.title == "Settings" and field not in {option[0] for option in COMMON_OPTIONS}:
+        where = f"SEGMENT_PIPELINE_{field.upper()}"
+    else:
+        where = f"--{field.replace('_', '-')}"
+    message = str(first["msg"])
+    rule = message[:1].lower() + message[1:]
+    return f"{where} {first.get('input')}: {rule}"
 
 
 class Context:
@@ -77,6 +88,15 @@ class Context:
             **overrides,
         )
 
+    def writing_settings(self, **overrides: Any) -> Settings:
+        """Settings for a command that writes the warehouse: its folder is created first,
+        so a place that cannot hold it is one sentence here, not a failed Dagster run."""
+        from segment_pipeline.warehouse.engine import create_folder
+
+        settings = self.settings(**overrides)
+        create_folder(settings.warehouse)
+        return settings
+
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -85,31 +105,56 @@ def _day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
-@click.group()
-@click.option(
-    "--project-dir",
-    envvar="SEGMENT_PIPELINE_PROJECT_DIR",
-    default="dbt_like_sql",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="The analytics project.",
+#: The common options: (name, environment variable, default, help).
+COMMON_OPTIONS = (
+    ("project_dir", "SEGMENT_PIPELINE_PROJECT_DIR", "dbt_like_sql", "The analytics project."),
+    ("landing_dir", "SEGMENT_PIPELINE_LANDING_DIR", "data/landing", "Daily landing folders."),
+    ("warehouse", "SEGMENT_PIPELINE_WAREHOUSE", "data/warehouse.duckdb", "The DuckDB file."),
 )
-@click.option(
-    "--landing-dir",
-    envvar="SEGMENT_PIPELINE_LANDING_DIR",
-    default="data/landing",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Daily landing folders.",
-)
-@click.option(
-    "--warehouse",
-    envvar="SEGMENT_PIPELINE_WAREHOUSE",
-    default="data/warehouse.duckdb",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="The DuckDB file.",
-)
+
+
+def _common_option(name: str, envvar: str, default: str, help: str) -> click.Option:
+    """The option as a subcommand takes it: given there, it overrides the group's value."""
+
+    def override(ctx: click.Context, _: click.Parameter, value: Path | None) -> None:
+        context = ctx.find_object(Context)
+        if value is not None and context is not None:
+            setattr(context, name, value)
+
+    return click.Option(
+        [f"--{name.replace('_', '-')}"],
+        type=click.Path(path_type=Path),
+        default=None,
+        expose_value=False,
+        callback=override,
+        help=f"{help} [env var: {envvar}; default: {default}]",
+    )
+
+
+class CommonOptionsGroup(click.Group):
+    """A group whose common options are accepted before or after the subcommand (SPEC 11)."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params.extend(_common_option(*option) for option in COMMON_OPTIONS)
+        super().add_command(cmd, name)
+
+
+def _group_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The common options as the group takes them, before the subcommand."""
+    for name, envvar, default, help in reversed(COMMON_OPTIONS):
+        command = click.option(
+            f"--{name.replace('_', '-')}",
+            envvar=envvar,
+            default=default,
+            show_default=True,
+            type=click.Path(path_type=Path),
+            help=help,
+        )(command)
+    return command
+
+
+@click.group(cls=CommonOptionsGroup)
+@_group_options
 @click.pass_context
 def main(ctx: click.Context, project_dir: Path, landing_dir: Path, warehouse: Path) -> None:
     """Daily segment snapshots with exact join times, orchestrated by Dagster."""
@@ -195,7 +240,7 @@ def run(obj: Context, start: datetime, end: datetime) -> None:
     from segment_pipeline.orchestrate.launch import run_partitions
 
     began = time.perf_counter()
-    run_id = run_partitions(obj.settings(), start.date(), end.date())
+    run_id = run_partitions(obj.writing_settings(), start.date(), end.date())
     console.print(f"run {run_id} finished in {time.perf_counter() - began:.1f}s")
     _summary(obj, start.date(), end.date())
 
@@ -214,7 +259,7 @@ def refresh(obj: Context, segment: str, day: datetime) -> None:
     project = load_project(obj.project_dir)
     if segment not in project.segments:
         raise ConfigError(f"unknown segment {segment!r}: `segment-pipeline validate` lists them")
-    refresh_static(obj.settings(), segment, day.date())
+    refresh_static(obj.writing_settings(), segment, day.date())
     console.print(f"refreshed {segment} for {day.date()}")
 
 
@@ -278,10 +323,11 @@ def demo(obj: Context, days: int) -> None:
     from segment_pipeline.orchestrate.launch import run_partitions
 
     params = GenerateParams(days=days)
+    settings = obj.writing_settings(start_date=params.start)
     generate_landing(obj.landing_dir, params)
     console.print(f"generated {days} days of sample data in {obj.landing_dir}")
     start, end = params.start, params.start + timedelta(days=days - 1)
     began = time.perf_counter()
-    run_partitions(obj.settings(start_date=start), start, end)
+    run_partitions(settings, start, end)
     console.print(f"materialised {start} .. {end} in {time.perf_counter() - began:.1f}s")
     _summary(obj, start, end)

@@ -48,3 +48,8 @@ class DeliveryError(SegmentPipelineError):
 
 class JourneyError(SegmentPipelineError):
     """A journey cannot enrol a day: its trigger's snapshot is missing or out of date."""
+
+
+class EngineError(SegmentPipelineError):
+    """The warehouse refused a statement the pipeline built: names the segment and what the
+    statement was for; the engine's own error is chained for the traceback."""

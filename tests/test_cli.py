@@ -93,3 +93,55 @@ def test_generate_run_preview_history_refresh(workdir):
     assert code == 0 and "refreshed january_trials for 2026-01-03" in output
     code, output = invoke("refresh", "no_such_segment", "--date", "2026-01-03")
     assert code == 1 and "unknown segment 'no_such_segment'" in output
+
+
+def test_a_bad_option_value_names_the_option_and_the_value(workdir):
+    result = segment_pipeline("generate", "--events", "-5", "--out", "x", cwd=workdir)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == "error: --events -5: input should be greater than or equal to 0"
+
+
+def test_a_misspelt_type_names_the_value_and_the_near_miss(workdir):
+    sources = workdir / "dbt_like_sql" / "sources.yml"
+    sources.write_text(
+        sources.read_text().replace("employee_count: integer", "employee_count: integr")
+    )
+    result = segment_pipeline("validate", cwd=workdir)
+    assert result.returncode == 1
+    assert "companies.columns.employee_count: must be 'text', 'integer'" in result.stderr
+    assert "got 'integr' (did you mean integer?)" in result.stderr
+
+
+def test_a_warehouse_folder_that_cannot_be_created_is_one_sentence(workdir):
+    (workdir / "not_a_folder").write_text("")
+    result = segment_pipeline(
+        "run",
+        "--start",
+        "2026-01-01",
+        "--end",
+        "2026-01-01",
+        "--warehouse",
+        "not_a_folder/w.duckdb",
+        cwd=workdir,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "cannot create the folder not_a_folder for the warehouse" in result.stderr
+
+
+def test_common_options_are_accepted_after_the_subcommand(workdir):
+    (workdir / "dbt_like_sql").rename(workdir / "moved")
+    code, output = invoke("validate", "--project-dir", "moved")
+    assert code == 0, output
+    code, output = invoke("--project-dir", "elsewhere", "validate", "--project-dir", "moved")
+    assert code == 0, output
+    result = segment_pipeline("history", "x", "--warehouse", "missing.duckdb", cwd=workdir)
+    assert "warehouse missing.duckdb does not exist yet" in result.stderr
+
+
+def test_a_misspelt_command_suggests_the_right_one(workdir):
+    result = segment_pipeline("valdate", cwd=workdir)
+    assert result.returncode == 2
+    assert "Did you mean 'validate'?" in result.stderr

@@ -9,6 +9,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from segment_pipeline.definitions.yaml_files import validation_errors
 from segment_pipeline.errors import DefinitionError
 
 EntityType = Literal["company", "contact"]
@@ -111,6 +112,4 @@ def load_sources(project_dir: Path) -> Sources:
     try:
         return Sources.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        location = ".".join(str(part) for part in first["loc"])
-        raise DefinitionError(path, location, first["msg"]) from error
+        raise validation_errors(path, error, Sources)[0] from error

@@ -9,6 +9,7 @@ expected at a path written the way the file reads (`where.all[2].event.count`).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -148,8 +149,10 @@ def _reason(error: ErrorDetails, fields: Sequence[str]) -> str:
         key = str(error["loc"][-1])
         allowed = ", ".join(fields)
         return f"unknown key {key!r}{did_you_mean(key, fields)}; expected one of: {allowed}"
-    if kind == "literal_error":
-        return f"must be {ctx.get('expected', 'one of the allowed values')}, got {show(got)}"
+    if kind in {"literal_error", "enum"}:
+        expected = str(ctx.get("expected", "one of the allowed values"))
+        close = did_you_mean(got, re.findall(r"'([^']*)'", expected)) if isinstance(got, str) else ""
+        return f"must be {expected}, got {show(got)}{close}"
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == NAME_PATTERN:
             return f"must be a lower-case name like my_segment ([a-z][a-z0-9_]*), got {show(got)}"

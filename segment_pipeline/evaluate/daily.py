@@ -11,6 +11,7 @@ from sqlglot import exp
 from segment_pipeline.compile.relations import members_table
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.evaluate.deltas import DeltaResult, write_deltas
+from segment_pipeline.evaluate.failures import failing_as
 from segment_pipeline.evaluate.membership import MembershipRun
 from segment_pipeline.evaluate.personas import Coverage, write_picked_contacts
 from segment_pipeline.evaluate.planning import required_segments
@@ -42,7 +43,9 @@ def materialize_day(
     """
     run = MembershipRun(warehouse, project, snapshot_date)
     segments = required_segments(project, names)
-    run.prepare(segments)
+    names_needed = [segment.name for segment in segments]
+    with failing_as(names_needed, "staging the day's visible data and event hits"):
+        run.prepare(segments)
     run.evaluate(segments)
     results: dict[str, SegmentDay] = {}
     # The day's snapshots and deltas land together or not at all (one commit, too).
@@ -50,16 +53,19 @@ def materialize_day(
         for segment in segments:
             if segment.name not in names:
                 continue
-            snapshot = write_snapshot(
-                warehouse,
-                segment,
-                snapshot_date,
-                exp.to_table(members_table(segment.name)),
-                refresh=segment.name in refresh,
-            )
+            with failing_as(segment.name, "writing its snapshot"):
+                snapshot = write_snapshot(
+                    warehouse,
+                    segment,
+                    snapshot_date,
+                    exp.to_table(members_table(segment.name)),
+                    refresh=segment.name in refresh,
+                )
             coverage = None
             if segment.personas is not None:
-                coverage = write_picked_contacts(warehouse, segment, project.sources, snapshot)
-            delta = write_deltas(run, segment, snapshot_date)
+                with failing_as(segment.name, "picking its personas' contacts"):
+                    coverage = write_picked_contacts(warehouse, segment, project.sources, snapshot)
+            with failing_as(segment.name, "writing its delta and removal reasons"):
+                delta = write_deltas(run, segment, snapshot_date)
             results[segment.name] = SegmentDay(snapshot, delta, coverage)
     return results

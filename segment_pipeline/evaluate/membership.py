@@ -59,7 +59,8 @@ from segment_pipeline.compile.whole_history import (
 )
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.definitions.segments import Segment
-from segment_pipeline.definitions.sources import EntityType
+from segment_pipeline.definitions.sources import ENTITY_KEYS, EntityType
+from segment_pipeline.evaluate.failures import failing_as
 from segment_pipeline.evaluate.models import require_list_columns, require_partition
 from segment_pipeline.evaluate.planning import RunPlan, plan_run, required_segments
 from segment_pipeline.evaluate.states import keep_states, previous_state
@@ -120,7 +121,11 @@ class MembershipRun:
                 )
             plain = versions_table(entity, UNCUT)
             self._materialise(Relation(plain, versions))
-            columns = ["is_present", *self.project.sources.attributes(entity)]
+            columns = [
+                "is_present",
+                ENTITY_KEYS[entity],
+                *self.project.sources.stored_attributes(entity),
+            ]
             versions = with_model_values(plain, columns, models, self.snapshot_date)
         self._materialise(Relation(versions_table(entity), versions))
 
@@ -147,19 +152,24 @@ class MembershipRun:
         """Materialise the segments' timelines and members (in dependency order), then date
         the members no state can, all in one pass, and keep the states."""
         for segment in segments:
-            if segment.name in self.plan.incremental:
-                self._evaluate_from_state(segment)
-            else:
-                spec = TimelineSpec(segment, self.as_of)
-                name = timeline_table(segment.name)
-                self._materialise(Relation(name, timeline(spec, self.entities)))
-                self._materialise(
-                    Relation(members_table(segment.name), join_times.members(spec, name))
-                )
+            with failing_as(segment.name, "evaluating its membership timeline and join times"):
+                self._evaluate(segment)
         incremental = [segment for segment in segments if segment.name in self.plan.incremental]
-        self._date_the_rest(incremental)
+        names = [segment.name for segment in segments]
+        with failing_as(names, "dating the members the previous state cannot date"):
+            self._date_the_rest(incremental)
         if self.writable:
-            keep_states(self.warehouse, segments, self.snapshot_date)
+            with failing_as(names, "keeping the membership states"):
+                keep_states(self.warehouse, segments, self.snapshot_date)
+
+    def _evaluate(self, segment: Segment) -> None:
+        if segment.name in self.plan.incremental:
+            self._evaluate_from_state(segment)
+        else:
+            spec = TimelineSpec(segment, self.as_of)
+            name = timeline_table(segment.name)
+            self._materialise(Relation(name, timeline(spec, self.entities)))
+            self._materialise(Relation(members_table(segment.name), join_times.members(spec, name)))
 
     def _evaluate_from_state(self, segment: Segment) -> None:
         """The changed entities' timelines from where their data can differ from the

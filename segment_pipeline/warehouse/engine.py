@@ -23,6 +23,8 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 from sqlglot import exp
 
+from segment_pipeline.errors import ConfigError
+
 EngineName = Literal["duckdb", "spark"]
 
 
@@ -40,6 +42,18 @@ class WarehouseSettings(BaseModel):
     threads: int | None = None
     #: Spark Connect URL (`sc://host:15002`); unset, Spark runs a local session.
     spark_remote: str | None = None
+
+
+def create_folder(path: Path) -> None:
+    """Create the warehouse file's folder, or say in one sentence why it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot create the folder {path.parent} for the warehouse {path} "
+            f"({error.strerror or error}): point --warehouse or SEGMENT_PIPELINE_WAREHOUSE "
+            "at a writable place"
+        ) from error
 
 
 class Warehouse(ABC):
