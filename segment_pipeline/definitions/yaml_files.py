@@ -151,7 +151,9 @@ def _reason(error: ErrorDetails, fields: Sequence[str]) -> str:
         return f"unknown key {key!r}{did_you_mean(key, fields)}; expected one of: {allowed}"
     if kind in {"literal_error", "enum"}:
         expected = str(ctx.get("expected", "one of the allowed values"))
-        close = did_you_mean(got, re.findall(r"'([^']*)'", expected)) if isinstance(got, str) else ""
+        close = (
+            did_you_mean(got, re.findall(r"'([^']*)'", expected)) if isinstance(got, str) else ""
+        )
         return f"must be {expected}, got {show(got)}{close}"
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == NAME_PATTERN:

@@ -24,3 +24,13 @@ RECALCULATE_ON_CHANGE = (
     & dg.AutomationCondition.code_version_changed().since_last_handled()
     & ~dg.AutomationCondition.in_progress()
 ).with_label("definition changed: recalculate the latest partition")
+
+#: Nothing downstream of a segment (destinations, journeys) consumes a day on which a
+#: blocking check of a segment it reads failed. Inside a run a failed blocking check
+#: already stops the downstream steps; this keeps the automation sensor from requesting them.
+DEPS_CHECKS_PASSED = dg.AutomationCondition.all_deps_blocking_checks_passed()
+
+#: Hand each new day downstream as soon as it is there, once its checks passed.
+CHECKED_EAGER = (dg.AutomationCondition.eager() & DEPS_CHECKS_PASSED).with_label(
+    "eager, once the segments' checks passed"
+)

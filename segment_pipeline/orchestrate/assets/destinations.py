@@ -42,7 +42,7 @@ from segment_pipeline.deliver import deliver_webhook, export_csv, resolve_secret
 from segment_pipeline.errors import ConfigError, SegmentPipelineError
 from segment_pipeline.orchestrate.assets.segments import segment_key
 from segment_pipeline.orchestrate.consumers import read_deltas
-from segment_pipeline.orchestrate.partitions import partition_dates
+from segment_pipeline.orchestrate.partitions import CHECKED_EAGER, partition_dates
 from segment_pipeline.orchestrate.resources import (
     ProjectResource,
     user_errors,
@@ -140,7 +140,7 @@ def _destination_asset(
         group_name=GROUP,
         kinds={destination.type},
         metadata={"segments": ", ".join(segments) or "-"},
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=CHECKED_EAGER,
     )
     return dg.multi_asset(
         name=f"{GROUP}__{destination.name}",

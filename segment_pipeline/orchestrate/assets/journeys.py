@@ -18,7 +18,7 @@ from segment_pipeline.definitions.project import Project
 from segment_pipeline.errors import ConfigError
 from segment_pipeline.evaluate.journeys import JourneyDay, enroll_day, ensure_entrants_view
 from segment_pipeline.orchestrate.assets.segments import segment_key
-from segment_pipeline.orchestrate.partitions import partition_dates
+from segment_pipeline.orchestrate.partitions import DEPS_CHECKS_PASSED, partition_dates
 from segment_pipeline.orchestrate.resources import (
     ProjectResource,
     user_errors,
@@ -36,6 +36,7 @@ ENROL_ON_CHANGE = (
     ).since_last_handled()
     & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress()
+    & DEPS_CHECKS_PASSED
 ).with_label("trigger or journey changed: enrol the latest partition")
 
 

@@ -142,7 +142,10 @@ def build_segment_assets(
     """All segments of the project as one subsettable multi-asset with its checks."""
     segments = list(project.segments.values())
     check_specs = [
-        dg.AssetCheckSpec(name, asset=segment_key(segment.name), description=description)
+        # Blocking: a day that fails a check is not exported, delivered or enrolled.
+        dg.AssetCheckSpec(
+            name, asset=segment_key(segment.name), description=description, blocking=True
+        )
         for segment in segments
         for name, description in CHECKS.items()
     ]
