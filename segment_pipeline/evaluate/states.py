@@ -1,8 +1,8 @@
 """The state store: each evaluation's members and join times, what the next day starts from.
 
 A state is kept per segment, definition version and snapshot date, with the landing
-revision the evaluation saw; only the latest two days are kept, the only ones a later
-day can start from.
+revision the evaluation saw and the version of the evaluation semantics that computed it;
+only the latest two days are kept, the only ones a later day can start from.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from segment_pipeline.compile.relations import members_table
 from segment_pipeline.definitions.segments import Segment
+from segment_pipeline.evaluate.semantics import SEMANTICS_VERSION
 from segment_pipeline.ingest.landing import landing_revision
 from segment_pipeline.sql import col, lit, union
 from segment_pipeline.warehouse.engine import Warehouse
@@ -24,19 +25,21 @@ STATE_RUNS = "membership_state_runs"
 _STATE_KEY = {"segment": "VARCHAR", "definition_version": "VARCHAR", "snapshot_date": "DATE"}
 STATE_TABLES = {
     STATES: {**_STATE_KEY, "entity_id": "VARCHAR", "joined_at": "TIMESTAMP"},
-    STATE_RUNS: {**_STATE_KEY, "landing_revision": "BIGINT"},
+    STATE_RUNS: {**_STATE_KEY, "landing_revision": "BIGINT", "semantics_version": "BIGINT"},
 }
 
 
 def create_state_tables(warehouse: Warehouse) -> None:
-    """Create the state tables if they do not exist yet."""
+    """Create the state tables if they do not exist yet (a warehouse from before
+    `semantics_version` gains the column; its states, NULL there, are not reused)."""
     for name, columns in STATE_TABLES.items():
         warehouse.ensure_table(name, columns, partitioned_by="snapshot_date")
 
 
 def kept_states(warehouse: Warehouse, snapshot_date: date) -> set[tuple[str, str]]:
     """(segment, definition version) of the states kept for a day that saw the landing
-    revision the warehouse has now for that day: the ones a later day can start from."""
+    revision the warehouse has now for that day, computed by these evaluation semantics:
+    the ones a later day can start from."""
     revision = landing_revision(warehouse, snapshot_date)
     return {
         (str(row[0]), str(row[1]))
@@ -45,6 +48,7 @@ def kept_states(warehouse: Warehouse, snapshot_date: date) -> set[tuple[str, str
             .from_(STATE_RUNS)
             .where(col("snapshot_date").eq(lit(snapshot_date)))
             .where(exp.NullSafeEQ(this=col("landing_revision"), expression=lit(revision)))
+            .where(col("semantics_version").eq(lit(SEMANTICS_VERSION)))
         )
     }
 
@@ -87,7 +91,11 @@ def keep_states(warehouse: Warehouse, segments: list[Segment], snapshot_date: da
         for segment in segments
     ]
     runs = [
-        exp.select(*key(segment), exp.alias_(exp.cast(lit(revision), "BIGINT"), "landing_revision"))
+        exp.select(
+            *key(segment),
+            exp.alias_(exp.cast(lit(revision), "BIGINT"), "landing_revision"),
+            exp.alias_(lit(SEMANTICS_VERSION), "semantics_version"),
+        )
         for segment in segments
     ]
     with warehouse.transaction():
