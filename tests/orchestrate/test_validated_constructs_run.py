@@ -116,8 +116,9 @@ def _segments() -> dict[str, dict[str, object]]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("constructs")
-    (root / "project" / "segments").mkdir(parents=True)
-    shutil.copy(REPO / "dbt_like_sql" / "sources.yml", root / "project" / "sources.yml")
+    # The example project shows each condition kind and model use once; the catalogue
+    # below adds every predicate form.
+    shutil.copytree(REPO / "dbt_like_sql", root / "project")
     for name, definition in _segments().items():
         path = root / "project" / "segments" / f"{name}.yml"
         path.write_text(yaml.safe_dump(definition, sort_keys=False))
@@ -186,7 +187,8 @@ def test_every_accepted_construct_runs(ran):
         members = connection.execute(
             "select count(*) from segment_snapshots where segment = 'contact_0'"
         ).fetchone()
-    assert dict(evaluated) == {name: 2 for name in _segments()}
+    example = {path.stem for path in (REPO / "dbt_like_sql" / "segments").glob("*.yml")}
+    assert dict(evaluated) == {name: 2 for name in [*_segments(), *example]}
     assert members is not None and members[0] > 0
 
 
