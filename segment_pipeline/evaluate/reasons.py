@@ -14,7 +14,6 @@ from sqlglot import exp
 
 from segment_pipeline.compile.spec import LeafColumns
 from segment_pipeline.definitions.conditions import (
-    Aggregate,
     AllOf,
     AnyOf,
     Attribute,
@@ -122,11 +121,12 @@ class Explainer:
         if isinstance(leaf, Split):
             state = "in the split, must not be" if holds else "not in the split"
             return f"{path}: {describe_leaf(leaf)}: {state}"
-        if isinstance(leaf, Aggregate):
-            state = "is met, must not be" if holds else "is not met"
-            return f"{path}: {describe_leaf(leaf)}: {state}"
         if isinstance(leaf, InSegment):
             state = "is a member, must not be" if holds else "not a member"
+            return f"{path}: {describe_leaf(leaf)}: {state}"
+        if not isinstance(leaf, Attribute | CompanyAttribute):
+            # aggregate, first_event, last_event and any later kind: met or not.
+            state = "is met, must not be" if holds else "is not met"
             return f"{path}: {describe_leaf(leaf)}: {state}"
         if isinstance(leaf, CompanyAttribute) and company_attributes is None:
             return f"{path}: {describe_leaf(leaf)}: the contact has no current company"
