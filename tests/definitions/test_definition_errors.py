@@ -246,7 +246,10 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
     (
         "unknown entity",
         {"segments/a.yml": "entity: compnay\nwhere: {all: []}\n"},
-        ["project/segments/a.yml: entity: must be 'company' or 'contact', got 'compnay'"],
+        [
+            "project/segments/a.yml: entity: must be 'company' or 'contact', "
+            "got 'compnay' (did you mean company?)"
+        ],
     ),
     (
         "missing where",
