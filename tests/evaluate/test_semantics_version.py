@@ -26,7 +26,6 @@ from segment_pipeline.evaluate.states import (
     kept_states,
 )
 from segment_pipeline.sql import lit
-from segment_pipeline.warehouse.schema import create_table
 
 PACKAGE = Path(segment_pipeline.__file__).parent
 RECORD = Path(__file__).with_name("semantics_versions.txt")
@@ -81,7 +80,7 @@ def test_the_evaluation_code_is_recorded_with_its_semantics_version():
 def test_states_of_an_older_pipeline_are_not_reused(warehouse):
     """A warehouse from before the semantics version: its states key lacks the column."""
     old_columns = {k: v for k, v in STATE_TABLES[STATE_RUNS].items() if k != "semantics_version"}
-    warehouse.execute(create_table(STATE_RUNS, old_columns))
+    warehouse.ensure_table(STATE_RUNS, old_columns)
     day = date(2026, 1, 1)
     warehouse.execute(
         exp.insert(exp.select(lit("old"), lit("v"), lit(day), exp.null()), STATE_RUNS)
