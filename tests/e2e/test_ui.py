@@ -48,7 +48,8 @@ def test_catalog_and_lineage_show_every_segment(dagster_dev: DagsterDev, tmp_pat
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1920, "height": 1400})
+            # The catalog renders only the rows in view: tall enough for every asset of the project.
+            page = browser.new_page(viewport={"width": 1920, "height": 4000})
             page.set_default_timeout(TIMEOUT_MS)
             # A fresh instance greets the first visitor with a newsletter dialog.
             page.add_locator_handler(
