@@ -52,3 +52,8 @@ class WarehouseResource(dg.ConfigurableResource):
             if sources is not None:
                 ensure_schema(warehouse, sources)
             yield warehouse
+
+
+def engine_limits(warehouse: Warehouse) -> dict[str, str]:
+    """A run's metadata entries for the memory limit and threads the engine reports."""
+    return {f"engine_{name}": value for name, value in warehouse.limits().items()}

@@ -80,6 +80,16 @@ class DuckDBWarehouse(Warehouse):
     def execute(self, statement: exp.Expression) -> None:
         self.connection.execute(self.render(statement))
 
+    def limits(self) -> dict[str, str]:
+        """DuckDB's `memory_limit` and `threads` in force (its defaults: 80% of RAM, every
+        core), read back from the connection rather than from the settings."""
+        query = exp.select(
+            exp.func("current_setting", lit("memory_limit")),
+            exp.func("current_setting", lit("threads")),
+        )
+        memory, threads = self.rows(query)[0]
+        return {"memory_limit": str(memory), "threads": str(threads)}
+
     def arrow(self, statement: exp.Expression) -> pa.Table:
         return self.connection.execute(self.render(statement)).to_arrow_table()
 

@@ -85,6 +85,11 @@ class Warehouse(ABC):
 
     # -- reading and running ----------------------------------------------------------
 
+    def limits(self) -> dict[str, str]:
+        """The memory limit and thread count the engine runs with, as the engine reports
+        them (a run's metadata shows them). An engine that cannot tell returns nothing."""
+        return {}
+
     @abstractmethod
     def execute(self, statement: exp.Expression) -> None:
         """Run a statement that returns nothing worth reading."""

@@ -16,7 +16,11 @@ from segment_pipeline.orchestrate.resources import (
     ProjectResource,
     user_errors,
 )
-from segment_pipeline.orchestrate.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
+from segment_pipeline.orchestrate.warehouse_resource import (
+    WAREHOUSE_POOL,
+    WarehouseResource,
+    engine_limits,
+)
 
 TABLES = {
     "companies_history": ("companies", "Every landed version of every company (SCD2)."),
@@ -85,6 +89,7 @@ def build_ingest_assets(
                 ingest_landing_date(warehouse, sources, project.landing, day) for day in days
             ]
             orphans = orphan_events(warehouse, days)
+            limits = engine_limits(warehouse)
         for name, key in INGEST_KEYS.items():
             source = TABLES[name][0]
             table = _day_table(summaries, source)
@@ -97,6 +102,7 @@ def build_ingest_assets(
                     "days": dg.MetadataValue.md(
                         table.to_markdown(index=False) if len(table) else "-"
                     ),
+                    **limits,
                 },
             )
         read = sum(s.rows_kept + s.rows_quarantined for s in summaries)

@@ -28,7 +28,11 @@ from segment_pipeline.orchestrate.resources import (
     ProjectResource,
     user_errors,
 )
-from segment_pipeline.orchestrate.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
+from segment_pipeline.orchestrate.warehouse_resource import (
+    WAREHOUSE_POOL,
+    WarehouseResource,
+    engine_limits,
+)
 
 CHECKS = {
     "no_duplicate_members": "No entity appears twice in a day's snapshot.",
@@ -173,6 +177,7 @@ def build_segment_assets(
         days = partition_dates(context)
         results: dict[str, list[SegmentDay]] = {name: [] for name in names}
         with user_errors(), engine.open(current.sources) as warehouse:
+            limits = engine_limits(warehouse)
             for day in days:
                 context.log.info(f"segments for {day}: {len(names)} segments")
                 for name, result in materialize_day(
@@ -197,7 +202,9 @@ def build_segment_assets(
             }
         for name in names:
             key = segment_key(name)
-            yield dg.MaterializeResult(asset_key=key, metadata=_metadata(days, results[name]))
+            yield dg.MaterializeResult(
+                asset_key=key, metadata={**_metadata(days, results[name]), **limits}
+            )
             duplicates, unbalanced, late_joins = audits[name]
             outcomes = {
                 "no_duplicate_members": (duplicates == 0, {"duplicates": duplicates}),
