@@ -1,12 +1,15 @@
 """The whole user project loaded at once: sources, models, segments, journeys, destinations.
 
 Loading never stops at the first mistake: every file is read and every problem collected,
-then raised together as `ProjectInvalid`, so a person fixes them all in one go.
+then raised together as `ProjectInvalid`, so a person fixes them all in one go
+(`load_project`, what `validate` runs), or kept beside the part that loads
+(`load_usable_project`, what Dagster runs, so one bad file does not stop the others).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -35,12 +38,46 @@ class Project(BaseModel):
     models: dict[str, Model]
 
 
+@dataclass(frozen=True)
+class Broken:
+    """What did not load, by kind (`segments`, `models`, `journeys`, `destinations`) and
+    name, each with the sentences saying why; `errors` is every mistake, as `validate`
+    reports them (a definition left out only because it depends on a broken one is in
+    `by_kind`, not in `errors`)."""
+
+    errors: list[DefinitionError] = field(default_factory=list)
+    by_kind: dict[str, dict[str, list[DefinitionError]]] = field(default_factory=dict)
+
+    def reason(self, kind: str, name: str) -> str | None:
+        """Why `kind/name` did not load, in one sentence, or None when it loaded."""
+        reasons = self.by_kind.get(kind, {}).get(name)
+        if not reasons:
+            return None
+        return f"{kind}/{name} is not loaded: {'; '.join(map(str, reasons))}"
+
+
 def load_project(project_dir: Path) -> Project:
     """Load and validate everything under `project_dir`.
 
     Raises:
         ConfigError: the directory does not exist.
         ProjectInvalid: with every `DefinitionError` found.
+    """
+    project, broken = load_usable_project(project_dir)
+    if broken.errors:
+        raise ProjectInvalid(broken.errors)
+    return project
+
+
+def load_usable_project(project_dir: Path) -> tuple[Project, Broken]:
+    """The part of the project that loads, and what does not with why.
+
+    A mistake in one file leaves out that file's definition and those depending on it;
+    everything else loads, so one bad segment does not stop the others.
+
+    Raises:
+        ConfigError: the directory does not exist.
+        ProjectInvalid: sources.yml has a mistake (nothing can be read without it).
     """
     if not project_dir.is_dir():
         raise ConfigError(
@@ -51,25 +88,118 @@ def load_project(project_dir: Path) -> Project:
         sources = load_sources(project_dir)
     except DefinitionError as error:
         raise ProjectInvalid([error]) from error
+    broken = Broken()
     models, errors = load_models(project_dir, sources)
-    loaded, declared = _load_segments(project_dir, sources, models, errors)
-    order, reference_errors = check_references(loaded, declared, sources.contacts_have_company)
+    model_files = sorted((project_dir / "models").glob("**/*.sql"))
+    _mark(broken, "models", {f.stem: f for f in model_files if f.stem not in models}, errors)
+    loaded, declared, files = _load_segments(project_dir, sources, models, errors)
+    _, reference_errors = check_references(loaded, declared, sources.contacts_have_company)
     errors.extend(reference_errors)
+    usable = _usable_segments(loaded, files, errors, broken)
+    order, _ = check_references(usable, declared, sources.contacts_have_company)
     journeys = _load_journeys(project_dir, declared, errors)
+    journeys = _usable_journeys(journeys, usable, errors, broken)
     destinations, destination_errors = load_destinations(
         project_dir / "destinations.yml", set(declared)
     )
     errors.extend(destination_errors)
-    if errors:
-        raise ProjectInvalid(errors)
-    return Project(
+    destinations = _usable_destinations(destinations, usable, destination_errors, broken)
+    broken.errors.extend(errors)
+    project = Project(
         directory=project_dir,
         sources=sources,
-        segments=_with_versions(loaded, order, models),
+        segments=_with_versions(usable, order, models),
         journeys=journeys,
         destinations=destinations,
         models=models,
     )
+    return project, broken
+
+
+def _mark(broken: Broken, kind: str, names: dict[str, Path], errors: list[DefinitionError]) -> None:
+    """Record `names` (name: file) as broken, with their files' mistakes as reasons."""
+    for name, file in names.items():
+        reasons = [error for error in errors if Path(error.file) == file]
+        broken.by_kind.setdefault(kind, {})[name] = reasons or [
+            DefinitionError(file, "", "depends on a definition with a mistake")
+        ]
+
+
+def _usable_segments(
+    loaded: dict[str, Segment],
+    files: dict[str, Path],
+    errors: list[DefinitionError],
+    broken: Broken,
+) -> dict[str, Segment]:
+    """The loaded segments whose files have no mistake and whose references all load."""
+    with_errors = {Path(error.file) for error in errors}
+    bad = {name: file for name, file in files.items() if name not in loaded or file in with_errors}
+    _mark(broken, "segments", bad, errors)
+    usable = {name: segment for name, segment in loaded.items() if name not in bad}
+    changed = True
+    while changed:
+        changed = False
+        for name, segment in list(usable.items()):
+            missing = [ref for ref in segment.references if ref not in usable]
+            if missing:
+                del usable[name]
+                changed = True
+                broken.by_kind.setdefault("segments", {})[name] = [
+                    DefinitionError(
+                        segment.file,
+                        "where",
+                        f"refers to segment {missing[0]}, which is not loaded; "
+                        f"fix {files.get(missing[0], 'its file')}",
+                    )
+                ]
+    return usable
+
+
+def _usable_journeys(
+    journeys: dict[str, Journey],
+    segments: dict[str, Segment],
+    errors: list[DefinitionError],
+    broken: Broken,
+) -> dict[str, Journey]:
+    with_errors = {Path(error.file) for error in errors}
+    usable: dict[str, Journey] = {}
+    for name, journey in journeys.items():
+        if Path(journey.file) in with_errors:
+            _mark(broken, "journeys", {name: Path(journey.file)}, errors)
+        elif journey.trigger_segment not in segments:
+            broken.by_kind.setdefault("journeys", {})[name] = [
+                DefinitionError(
+                    journey.file,
+                    "trigger_segment",
+                    f"segment {journey.trigger_segment} is not loaded; fix its file",
+                )
+            ]
+        else:
+            usable[name] = journey
+    return usable
+
+
+def _usable_destinations(
+    destinations: tuple[Destination, ...],
+    segments: dict[str, Segment],
+    errors: list[DefinitionError],
+    broken: Broken,
+) -> tuple[Destination, ...]:
+    """Destinations without a mistake of their own, naming only segments that load."""
+    usable: list[Destination] = []
+    for destination in destinations:
+        missing = [name for name in destination.segments or () if name not in segments]
+        if missing:
+            broken.by_kind.setdefault("destinations", {})[destination.name] = [
+                DefinitionError(
+                    "destinations.yml",
+                    destination.name,
+                    f"segment {missing[0]} is not loaded; fix its file",
+                )
+            ]
+        else:
+            usable.append(destination)
+    return tuple(usable)
 
 
 def definition_files(directory: Path) -> list[Path]:
@@ -84,8 +214,9 @@ def _load_segments(
     sources: Sources,
     models: dict[str, Model],
     errors: list[DefinitionError],
-) -> tuple[dict[str, Segment], dict[str, EntityType | None]]:
-    """Segments without mistakes, and every declared name (even with mistakes)."""
+) -> tuple[dict[str, Segment], dict[str, EntityType | None], dict[str, Path]]:
+    """Segments without mistakes, every declared name (even with mistakes) with its
+    entity, and every declared name's file."""
     loaded: dict[str, Segment] = {}
     seen: dict[str, SegmentFile] = {}
     for file in definition_files(project_dir / "segments"):
@@ -103,7 +234,8 @@ def _load_segments(
         seen[result.name] = result
         if result.segment is not None:
             loaded[result.name] = result.segment
-    return loaded, {name: result.entity for name, result in seen.items()}
+    declared = {name: result.entity for name, result in seen.items()}
+    return loaded, declared, {name: result.file for name, result in seen.items()}
 
 
 def _load_journeys(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 
-from segment_pipeline.definitions.project import Project, load_project
+from segment_pipeline.definitions.project import Project, load_usable_project
 from segment_pipeline.definitions.sources import Sources, load_sources
-from segment_pipeline.errors import SegmentPipelineError
+from segment_pipeline.errors import ConfigError, SegmentPipelineError
 from segment_pipeline.orchestrate.consumers import SegmentTables
 from segment_pipeline.orchestrate.warehouse_resource import WarehouseResource
 from segment_pipeline.settings import Settings
@@ -22,10 +22,15 @@ class ProjectResource(dg.ConfigurableResource):
     project_dir: str
     landing_dir: str
 
-    def load(self) -> Project:
-        """The validated project (a mistake fails the asset with one clear sentence)."""
+    def load(self, kind: str = "", names: Iterable[str] = ()) -> Project:
+        """The part of the project that loads; fails the asset with one clear sentence when
+        one of `names` (of `kind`: segments, journeys, models, destinations) does not."""
         with user_errors():
-            return load_project(Path(self.project_dir))
+            project, broken = load_usable_project(Path(self.project_dir))
+            reasons = [reason for name in names if (reason := broken.reason(kind, name))]
+            if reasons:
+                raise ConfigError("; ".join(reasons))
+            return project
 
     def sources(self) -> Sources:
         """Only `sources.yml`: ingestion must not depend on segment files being valid."""

@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -164,9 +164,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_dagster_dev(root: Path) -> Iterator[DagsterDev]:
-    """`dagster dev` on 127.0.0.1 and a free port, serving a project copy under `root`."""
+def running_dagster_dev(
+    root: Path, prepare: Callable[[Path], object] | None = None
+) -> Iterator[DagsterDev]:
+    """`dagster dev` on 127.0.0.1 and a free port, serving a project copy under `root`
+    (changed by `prepare`, given the copy's directory, before it starts)."""
     project = _copy_project(root)
+    if prepare is not None:
+        prepare(project)
     env = {**os.environ, **SETTINGS, "DAGSTER_HOME": str(_dagster_home(root))}
     env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
     port = _free_port()

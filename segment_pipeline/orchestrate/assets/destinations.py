@@ -164,7 +164,7 @@ def _csv_asset(
         days = partition_dates(context)
         exports: list[_Export] = []
         with user_errors():
-            current = project.load()
+            current = project.load("destinations", [name])
             csv = _find(current, name, CsvDestination)
             with engine.open(current.sources) as warehouse:
                 for day in days:
@@ -213,7 +213,7 @@ def _webhook_asset(
         """POST each selected day's changes of each segment, skipping what the receiver holds."""
         days = partition_dates(context)
         with user_errors():
-            current = project.load()
+            current = project.load("destinations", [name])
             webhook = _find(current, name, WebhookDestination)
             secret = resolve_secret(webhook)
         deliveries: list[_Delivery] = []

@@ -126,7 +126,7 @@ def _journey_asset(journey: Journey, partitions: dg.PartitionsDefinition) -> dg.
         """Enrol each selected day's entrants, in date order."""
         results: list[JourneyDay] = []
         with user_errors():
-            current = project.load()
+            current = project.load("journeys", [name])
             definition = _find(current, name)
             trigger = current.segments[definition.trigger_segment]
             with engine.open(current.sources) as warehouse:

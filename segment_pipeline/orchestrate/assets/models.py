@@ -74,8 +74,9 @@ def build_model_assets(
         context: dg.AssetExecutionContext, project: ProjectResource, engine: WarehouseResource
     ) -> Iterator[dg.MaterializeResult]:
         """Each selected model for each partition, over the data visible as of that day."""
-        current = project.load()
-        names = [name for name in current.models if model_key(name) in context.selected_asset_keys]
+        selected = [key.path[-1] for key in context.selected_asset_keys]
+        current = project.load("models", selected)
+        names = [name for name in current.models if name in selected]
         days = partition_dates(context)
         with user_errors(), engine.open(current.sources) as warehouse:
             done = materialize_models(warehouse, current, names, days)

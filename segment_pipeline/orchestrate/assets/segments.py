@@ -170,10 +170,9 @@ def build_segment_assets(
         engine: WarehouseResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         """Snapshot, delta and history of each selected segment for each partition."""
-        current = project.load()
-        names = [
-            name for name in current.segments if segment_key(name) in context.selected_asset_keys
-        ]
+        selected = [key.path[-1] for key in context.selected_asset_keys]
+        current = project.load("segments", selected)
+        names = [name for name in current.segments if name in selected]
         days = partition_dates(context)
         results: dict[str, list[SegmentDay]] = {name: [] for name in names}
         with user_errors(), engine.open(current.sources) as warehouse:
