@@ -8,7 +8,6 @@ snapshot's delta depends on the previous snapshot.
 """
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 
@@ -89,12 +88,10 @@ def _entity_types(segment: Segment) -> list[str]:
 
 
 def _coverage(coverage: Coverage) -> dict[str, object]:
-    """The day's contact coverage: what "are we reaching these accounts?" needs."""
+    """The latest day's contact coverage by persona, and the companies without a contact
+    (its counts are numbers of each partition: `day_metadata`)."""
     uncovered = coverage.uncovered
     return {
-        "companies": coverage.companies,
-        "companies_with_contacts": coverage.covered,
-        "picked_contacts": coverage.contacts,
         "contacts_by_persona": dg.MetadataValue.json(coverage.contacts_by_persona),
         "companies_without_contacts": dg.MetadataValue.md(
             uncovered.to_markdown(index=False)
@@ -108,30 +105,43 @@ def _definition(segment: Segment) -> dict[str, object]:
     return json.loads(segment.definition_json())
 
 
-def _metadata(days: list[date], results: list[SegmentDay]) -> dict[str, object]:
-    last = results[-1]
-    removed: Counter[str] = Counter()
-    for day in results:
-        removed.update(day.delta.removed_by_reason)
-    preview = last.delta.preview
-    contacts: dict[str, object] = {}
-    if last.coverage is not None:
-        removed_contacts: Counter[str] = Counter()
-        for day in results:
-            removed_contacts.update(day.delta.contacts_removed_by_reason)
-        contacts = {
-            **_coverage(last.coverage),
-            "contacts_added": sum(day.delta.contacts_added for day in results),
-            "contacts_removed_by_reason": dg.MetadataValue.json(dict(removed_contacts)),
+#: Removal reasons (SPEC 8) of a segment's own members, and of contacts picked for it.
+MEMBER_REASONS = ("deleted", "definition_changed", "no_longer_matches")
+CONTACT_REASONS = ("company_removed", "left_company", "persona_mismatch", "better_contact")
+
+
+def day_metadata(result: SegmentDay) -> dict[str, int]:
+    """A partition's sizes as numbers, every reason present (0 when none), so the asset
+    page plots members, additions and removals by reason across partitions."""
+    delta = result.delta
+    numbers = {
+        "dagster/row_count": result.snapshot.members,
+        "members": result.snapshot.members,
+        "added": delta.added,
+        "removed": delta.removed,
+        **{
+            f"removed_{reason}": delta.removed_by_reason.get(reason, 0) for reason in MEMBER_REASONS
+        },
+    }
+    if result.coverage is not None:
+        removed = delta.contacts_removed_by_reason
+        numbers |= {
+            "companies_with_contacts": result.coverage.covered,
+            "picked_contacts": result.coverage.contacts,
+            "contacts_added": delta.contacts_added,
+            "contacts_removed": sum(removed.values()),
+            **{f"contacts_removed_{reason}": removed.get(reason, 0) for reason in CONTACT_REASONS},
         }
+    return numbers
+
+
+def _metadata(days: list[date], results: list[SegmentDay]) -> dict[str, object]:
+    """The run's metadata; each partition's numbers are `day_metadata`, added per day."""
+    last = results[-1]
+    preview = last.delta.preview
     return {
-        **contacts,
-        "dagster/row_count": last.snapshot.members,
+        **(_coverage(last.coverage) if last.coverage is not None else {}),
         "snapshot_dates": f"{days[0]} .. {days[-1]}" if len(days) > 1 else str(days[0]),
-        "members": last.snapshot.members,
-        "added": sum(day.delta.added for day in results),
-        "removed": sum(removed.values()),
-        "removed_by_reason": dg.MetadataValue.json(dict(removed)),
         "refreshed": last.snapshot.refreshed,
         "compared_with": str(last.delta.previous_date) if last.delta.previous_date else "-",
         "first_changes": dg.MetadataValue.md(
@@ -201,6 +211,10 @@ def build_segment_assets(
             }
         for name in names:
             key = segment_key(name)
+            for day, result in zip(days, results[name], strict=True):
+                context.add_asset_metadata(
+                    day_metadata(result), asset_key=key, partition_key=day.isoformat()
+                )
             yield dg.MaterializeResult(
                 asset_key=key, metadata={**_metadata(days, results[name]), **limits}
             )
