@@ -300,17 +300,44 @@ def preview(obj: Context, segment: str, day: datetime | None, limit: int) -> Non
 @click.argument("segment")
 @click.option("--entity", default=None, help="Only this entity id.")
 @click.option("--limit", type=int, default=50, show_default=True)
+@click.option(
+    "--definitions",
+    is_flag=True,
+    help="Every definition version instead: first materialised, and a diff to the one before.",
+)
 @click.pass_obj
 @_user_errors
-def history(obj: Context, segment: str, entity: str | None, limit: int) -> None:
-    """Stretches of membership of SEGMENT, with removal reasons."""
+def history(obj: Context, segment: str, entity: str | None, limit: int, definitions: bool) -> None:
+    """Stretches of membership of SEGMENT, with removal reasons (or its definition versions)."""
     from segment_pipeline.report import segment_history
     from segment_pipeline.warehouse.engine import Warehouse
 
+    if definitions:
+        _definition_versions(obj, segment)
+        return
     with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
         stretches = segment_history(warehouse, segment, entity)
     console.print(f"{segment}: {len(stretches):,} stretches")
     console.print(_table(stretches.head(limit), "history"))
+
+
+def _definition_versions(obj: Context, segment: str) -> None:
+    from segment_pipeline.definition_history import definition_history
+    from segment_pipeline.errors import ConfigError
+    from segment_pipeline.warehouse.engine import Warehouse
+
+    with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
+        versions = definition_history(warehouse, segment)
+    if versions.empty:
+        raise ConfigError(f"segment {segment!r} has no materialised definition in the warehouse")
+    console.print(f"{segment}: {len(versions)} definition versions", highlight=False)
+    for row in versions.itertuples(index=False):
+        console.print(
+            f"\nversion {row.version}: first materialised {str(row.first_materialized_at)[:19]}, "
+            f"first snapshot date {row.first_snapshot_date}",
+            highlight=False,
+        )
+        console.print(row.diff.rstrip("\n"), highlight=False, markup=False)
 
 
 @main.command()

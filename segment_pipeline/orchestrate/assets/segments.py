@@ -14,6 +14,7 @@ from datetime import date
 import dagster as dg
 from pydantic import Field
 
+from segment_pipeline.definition_history import version_change
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.audits import duplicate_members, joins_after_as_of, unbalanced_days
@@ -150,6 +151,17 @@ def _metadata(days: list[date], results: list[SegmentDay]) -> dict[str, object]:
     }
 
 
+def _change(change: dict[str, str]) -> dict[str, object]:
+    """The definition diff as a code block, when the version changed."""
+    if not change:
+        return {}
+    diff = change["definition_diff"]
+    return {
+        "previous_definition_version": change["previous_definition_version"],
+        "definition_diff": dg.MetadataValue.md(f"```diff\n{diff}```"),
+    }
+
+
 def build_segment_assets(
     project: Project, partitions: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
@@ -187,6 +199,10 @@ def build_segment_assets(
         results: dict[str, list[SegmentDay]] = {name: [] for name in names}
         with user_errors(), engine.open(current.sources) as warehouse:
             limits = engine_limits(warehouse)
+            # Read before the run writes: what the version was and what changed since.
+            changes = {
+                name: version_change(warehouse, current.segments[name], days[0]) for name in names
+            }
             for day in days:
                 context.log.info(f"segments for {day}: {len(names)} segments")
                 for name, result in materialize_day(
@@ -216,7 +232,8 @@ def build_segment_assets(
                     day_metadata(result), asset_key=key, partition_key=day.isoformat()
                 )
             yield dg.MaterializeResult(
-                asset_key=key, metadata={**_metadata(days, results[name]), **limits}
+                asset_key=key,
+                metadata={**_metadata(days, results[name]), **limits, **_change(changes[name])},
             )
             duplicates, unbalanced, late_joins = audits[name]
             outcomes = {
