@@ -35,25 +35,48 @@ def hit_column(leaf: EventCondition) -> str:
     once per run whatever the number of segments.
     """
     where = leaf.where.sql if leaf.where is not None else ""
-    return "hit_" + hashlib.sha256(f"{leaf.event}\n{where}".encode()).hexdigest()[:12]
+    return "hit_" + hashlib.sha256(f"{leaf.selector}\n{where}".encode()).hexdigest()[:12]
+
+
+def name_test(leaf: EventCondition) -> exp.Expression:
+    """Whether an event's name is one the filter reads: its name, one of its names, or
+    LIKE its pattern."""
+    if leaf.names:
+        return col("event_name").isin(*(lit(name) for name in leaf.names))
+    if leaf.like is not None:
+        return exp.Like(this=col("event_name"), expression=lit(leaf.like))
+    return col("event_name").eq(lit(leaf.event))
+
+
+def names_test(leaves: Iterable[EventCondition]) -> exp.Expression:
+    """Whether an event's name is one any of the filters reads: one IN over the plain
+    names (the cheapest test), then the patterns."""
+    found = list(leaves)
+    names = sorted({name for leaf in found for name in (leaf.names or (leaf.event,)) if name})
+    terms: list[exp.Expression] = []
+    if names:
+        terms.append(col("event_name").isin(*(lit(name) for name in names)))
+    patterns = sorted({leaf.like for leaf in found if leaf.like is not None})
+    terms += [exp.Like(this=col("event_name"), expression=lit(pattern)) for pattern in patterns]
+    return exp.or_(*terms) if terms else exp.false()
 
 
 def value_column(leaf: Aggregate) -> str:
     """The `event_hits` column holding the property an aggregate reads, for events of its
     name: a number (NULL when it does not read as one) or, for count_distinct, the text."""
     kind = "text" if leaf.function == "count_distinct" else "number"
-    name = f"{leaf.events.event}\n{leaf.key}\n{kind}"
+    name = f"{leaf.events.selector}\n{leaf.key}\n{kind}"
     return "val_" + hashlib.sha256(name.encode()).hexdigest()[:12]
 
 
 def _value(leaf: Aggregate) -> exp.Expression:
     """An aggregate's property of an event of its name (NULL for other events)."""
     value: exp.Expression = exp.JSONExtractScalar(
-        this=col("properties"), expression=json_path(leaf.key)
+        this=col("properties"), expression=json_path(*leaf.key.split("."))
     )
     if leaf.function != "count_distinct":
         value = exp.TryCast(this=value, to=exp.DataType.build("DOUBLE"))
-    return exp.Case(ifs=[exp.If(this=col("event_name").eq(lit(leaf.events.event)), true=value)])
+    return exp.Case(ifs=[exp.If(this=name_test(leaf.events), true=value)])
 
 
 def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str) -> exp.Select:
@@ -84,14 +107,13 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
         if leaf.where is not None:
             matches = exp.func("coalesce", compile_predicate(leaf.where), exp.false())
         flags[hit_column(leaf)] = exp.Case(
-            ifs=[exp.If(this=col("event_name").eq(lit(leaf.event)), true=matches)],
+            ifs=[exp.If(this=name_test(leaf), true=matches)],
             default=exp.false(),
         )
         ranges.setdefault(hit_column(leaf), []).append(read_range(leaf.within, read.since))
-    names = sorted({read.leaf.event for read in reads})
-    events = events.where(
-        col("event_name").isin(*(lit(name) for name in names)) if names else exp.false()
-    )
+    names = sorted({name for read in reads for name in (read.leaf.names or (read.leaf.event,))})
+    names = [name for name in names if name]
+    events = events.where(names_test(read.leaf for read in reads))
     flagged = exp.select(
         "contact_id",
         "company_id",
@@ -193,12 +215,12 @@ def events_read(reads: list[EventRead]) -> exp.Expression:
     """The events any of the reads needs, over the events' own columns: one term per
     event name, with the time ranges its reads need, merged."""
     ranges: dict[str, list[TimeRange]] = {}
+    tests: dict[str, exp.Expression] = {}
     for read in reads:
-        ranges.setdefault(read.leaf.event, []).append(read_range(read.leaf.within, read.since))
-    terms = [
-        within_ranges(col("event_name").eq(lit(name)), name_ranges)
-        for name, name_ranges in ranges.items()
-    ]
+        key = read.leaf.selector
+        tests.setdefault(key, name_test(read.leaf))
+        ranges.setdefault(key, []).append(read_range(read.leaf.within, read.since))
+    terms = [within_ranges(tests[key].copy(), key_ranges) for key, key_ranges in ranges.items()]
     return exp.or_(*terms) if terms else exp.false()
 
 

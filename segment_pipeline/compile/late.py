@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlglot import exp
 
+from segment_pipeline.compile.event_pass import names_test
 from segment_pipeline.compile.relations import late_table, reached_table
 from segment_pipeline.compile.visible import as_of, landed_rows_since
 from segment_pipeline.definitions.conditions import (
@@ -66,15 +67,11 @@ class LateScopes:
         parts = [
             _ids(_late_rows(history_table(segment.entity), "updated_at", self.snapshot_date), own)
         ]
-        names = sorted(
-            {
-                events.event
-                for _, leaf in iter_leaves(segment.where)
-                for events in event_filters(leaf)
-            }
-        )
-        if names:
-            parts += self._event_owners(segment.entity, names)
+        filters = [
+            events for _, leaf in iter_leaves(segment.where) for events in event_filters(leaf)
+        ]
+        if filters:
+            parts += self._event_owners(segment.entity, names_test(filters))
         for _, leaf in iter_leaves(segment.where):
             if isinstance(leaf, CompanyAttribute):
                 companies = _late_rows(history_table("company"), "updated_at", self.snapshot_date)
@@ -85,14 +82,12 @@ class LateScopes:
                 parts.append(referenced if same else self.contacts_of(referenced))
         return union(parts, distinct=True)
 
-    def _event_owners(self, entity: str, names: list[str]) -> list[exp.Select]:
+    def _event_owners(self, entity: str, names: exp.Expression) -> list[exp.Select]:
         """Owners of late events of these names. A company also owns its contacts' events
         (through the contact's company over the span), and a late contact row moves them
         between companies: every company of that contact from `since` on, and of rows a
         later landing replaced."""
-        events = _late_rows("events", "occurred_at", self.snapshot_date).where(
-            col("event_name").isin(*(lit(name) for name in names))
-        )
+        events = _late_rows("events", "occurred_at", self.snapshot_date).where(names)
         if entity == "contact":
             return [_ids(events, "contact_id")]
         contacts_rows = _late_rows(history_table("contact"), "updated_at", self.snapshot_date)

@@ -2,10 +2,11 @@
 
 The predicate's tree is copied and rewritten node by node, never formatted as text:
 declared columns get the caller's table, `properties.<key>` becomes the JSON value as text
-(`$.key`, with any characters in the key), and a property compared with a number, used in
-arithmetic, or compared with TRUE/FALSE is cast with TRY_CAST so that a value of the wrong
-shape is NULL instead of an error. NULL handling is the caller's: the evaluator wraps the
-result in COALESCE(..., FALSE) (a NULL leaf counts as false, SPEC 4.1).
+(`$.key`, with any characters in the key; `properties.plan.tier` is `$.plan.tier`), and a
+property compared with a number, used in arithmetic, or compared with TRUE/FALSE is cast
+with TRY_CAST so that a value of the wrong shape is NULL instead of an error. NULL handling
+is the caller's: the evaluator wraps the result in COALESCE(..., FALSE) (a NULL leaf counts
+as false, SPEC 4.1).
 
 >>> from segment_pipeline.definitions.predicates import event_scope, parse_predicate
 >>> predicate = parse_predicate("properties.seats >= 3", event_scope())
@@ -18,7 +19,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from segment_pipeline.definitions.conditions import Predicate
-from segment_pipeline.definitions.predicates import PROPERTIES
+from segment_pipeline.definitions.predicates import property_path
 
 _COMPARISONS = (
     exp.EQ,
@@ -50,14 +51,15 @@ def compile_predicate(
     casts = _property_casts(tree)
 
     def rewrite(node: exp.Expression) -> exp.Expression:
-        if not isinstance(node, exp.Column):
-            return node
-        if node.table == PROPERTIES:
+        path = property_path(node)
+        if path is not None:
             value: exp.Expression = exp.JSONExtractScalar(
-                this=_column(properties_column, table), expression=json_path(node.name)
+                this=_column(properties_column, table), expression=json_path(*path)
             )
             cast = casts.get(id(node))
             return exp.TryCast(this=value, to=exp.DataType.build(cast)) if cast else value
+        if not isinstance(node, exp.Column):
+            return node
         if node.table:
             return _column(model_column(node.table, node.name), table)
         if table is not None:
@@ -67,9 +69,12 @@ def compile_predicate(
     return tree.transform(rewrite, copy=False)
 
 
-def json_path(key: str) -> exp.JSONPath:
-    """`$.key` as a path expression: each dialect quotes odd keys its own way."""
-    return exp.JSONPath(expressions=[exp.JSONPathRoot(), exp.JSONPathKey(this=key)])
+def json_path(*keys: str) -> exp.JSONPath:
+    """`$.key` (`$.plan.tier` for a nested key) as a path expression: each dialect quotes
+    odd keys its own way."""
+    return exp.JSONPath(
+        expressions=[exp.JSONPathRoot(), *(exp.JSONPathKey(this=key) for key in keys)]
+    )
 
 
 def _column(name: str, table: str | None) -> exp.Column:
@@ -106,7 +111,7 @@ def _property_casts(tree: exp.Expression) -> dict[int, str]:
 
 
 def _is_property(node: exp.Expression) -> bool:
-    return isinstance(node, exp.Column) and node.table == PROPERTIES
+    return property_path(node) is not None
 
 
 def _is_number(node: exp.Expression) -> bool:

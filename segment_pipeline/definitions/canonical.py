@@ -107,8 +107,13 @@ def canonical_bounds(bounds: Bounds) -> dict[str, object]:
 
 def canonical_event(event: EventCondition) -> dict[str, object]:
     """An event condition with every default written out."""
+    selector: object = event.event
+    if event.names:
+        selector = list(event.names)
+    elif event.like is not None:
+        selector = {"like": event.like}
     return {
-        "event": event.event,
+        "event": selector,
         "where": event.where.sql if event.where is not None else None,
         "within": canonical_window(event.within),
         "count": canonical_count(event.count),

@@ -218,20 +218,52 @@ def _load_predicate(
 def _load_event(
     raw: dict[object, object], path: str, context: ConditionContext
 ) -> Condition | None:
-    name = raw["event"]
-    ok = True
-    if not isinstance(name, str) or not name.strip() or name != name.strip():
-        context.fail(path, f"must be an event name such as pricing_viewed, got {show(name)}")
-        ok = False
+    selector = load_selector(raw["event"], path, context)
+    ok = selector is not None
     where = None
     if raw.get("where") is not None:
         where = _load_predicate(raw["where"], join_path(path, "where"), context.events, context)
         ok = ok and where is not None
     within = load_window(raw.get("within"), join_path(path, "within"), context)
     count = load_count(raw.get("count"), join_path(path, "count"), context)
-    if not ok or within is None or count is None:
+    if not ok or selector is None or within is None or count is None:
         return None
-    return EventCondition(event=str(name), where=where, within=within, count=count)
+    return EventCondition(**selector, where=where, within=within, count=count)
+
+
+def _is_name(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and value == value.strip()
+
+
+def load_selector(raw: object, path: str, context: ConditionContext) -> dict[str, object] | None:
+    """Which events: `pricing_viewed`, `[trial_started, demo_booked]` (any of them) or
+    `{like: 'feature_%'}` (SQL LIKE: `%` any text, `_` one character)."""
+    if _is_name(raw):
+        return {"event": raw}
+    if isinstance(raw, list):
+        bad = [item for item in raw if not _is_name(item)]
+        if not raw or bad:
+            got = show(bad[0]) if bad else "an empty list"
+            context.fail(path, f"a list of events needs names such as pricing_viewed, got {got}")
+            return None
+        names = tuple(sorted(set(map(str, raw))))
+        return {"event": names[0]} if len(names) == 1 else {"names": names}
+    if isinstance(raw, dict):
+        pattern = raw.get("like")
+        if set(map(str, raw)) != {"like"} or not isinstance(pattern, str) or not pattern:
+            context.fail(
+                path,
+                "an event name pattern is {like: 'feature_%'} (SQL LIKE: % any text, "
+                f"_ one character), got {show(raw)}",
+            )
+            return None
+        return {"like": pattern}
+    context.fail(
+        path,
+        "must be an event name such as pricing_viewed, a list of names or "
+        f"{{like: 'feature_%'}}, got {show(raw)}",
+    )
+    return None
 
 
 def _load_aggregate(raw: object, path: str, context: ConditionContext) -> Condition | None:

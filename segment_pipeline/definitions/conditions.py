@@ -28,7 +28,9 @@ class Predicate(_Frozen):
     """A checked SQL boolean expression.
 
     Declared columns are `exp.Column`s with a bare name; an event property is
-    `exp.Column(table="properties", this=<key>)`; a model's data point is
+    `exp.Column(table="properties", this=<key>)`, a nested one `properties.plan.tier` the
+    column (or `exp.Dot` chain) whose first part is `properties` (`predicates.property_path`);
+    a model's data point is
     `exp.Column(table=<model>, this=<column>)`. Comments are never allowed, so the
     expression is all there is. `canonical` is filled in from the expression when not
     given. Compile it with `compile.predicates.compile_predicate`.
@@ -172,12 +174,43 @@ class CompanyAttribute(_Frozen):
 
 
 class EventCondition(_Frozen):
-    """`event:` how many of the entity's events of a name, matching `where`, in `within`."""
+    """`event:` how many of the entity's events of a name, matching `where`, in `within`.
 
-    event: str = Field(min_length=1)
+    Which events: one name (`event`), any of several (`names`, from `event: [a, b]`) or the
+    names matching a SQL LIKE pattern (`like`, from `event: {like: 'feature_%'}`); exactly
+    one of them is given.
+    """
+
+    event: str = ""
+    names: tuple[str, ...] = ()
+    like: str | None = None
     where: Predicate | None = None
     within: Window = Field(default_factory=Window)
     count: Count = Field(default_factory=lambda: Count.at_least(1))
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> Self:
+        given = [bool(self.event), bool(self.names), self.like is not None]
+        if sum(given) != 1:
+            raise ValueError("give one event name, a list of names or a like pattern")
+        if self.like is not None and not self.like:
+            raise ValueError("a like pattern cannot be empty")
+        return self
+
+    @property
+    def selector(self) -> str:
+        """Which events, as a key no event name can spell: the name itself for one name
+        (what hashes the event pass's columns), else a list or a pattern behind control
+        characters."""
+        if self.names:
+            return "\x1fany\x1f" + "\x1f".join(self.names)
+        if self.like is not None:
+            return f"\x1flike\x1f{self.like}"
+        return self.event
+
+    def same_events(self, where: Predicate | None = None) -> EventCondition:
+        """The same selector with another `where`, over all time, at least one."""
+        return EventCondition(event=self.event, names=self.names, like=self.like, where=where)
 
 
 class Bounds(_Frozen):
@@ -270,12 +303,10 @@ class LastEvent(_Frozen):
         """The filter of the events that are of the name, match `where` and `matches`."""
         assert self.matches is not None
         if self.events.where is None:
-            return EventCondition(event=self.events.event, where=self.matches)
+            return self.events.same_events(self.matches)
         both = exp.and_(self.events.where.expression.copy(), self.matches.expression.copy())
         source = f"({self.events.where.source}) AND ({self.matches.source})"
-        return EventCondition(
-            event=self.events.event, where=Predicate(source=source, expression=both)
-        )
+        return self.events.same_events(Predicate(source=source, expression=both))
 
 
 class AttributeAge(_Frozen):
@@ -351,7 +382,7 @@ def event_filters(leaf: Leaf) -> tuple[EventCondition, ...]:
 
 def ever(events: EventCondition) -> EventCondition:
     """The same name and `where` over all time: first and last events look at all of it."""
-    return EventCondition(event=events.event, where=events.where)
+    return events.same_events(events.where)
 
 
 def change_window(leaf: EventLeaf) -> Window:
@@ -399,7 +430,12 @@ def describe_leaf(leaf: Leaf) -> str:
         return f"company {leaf.predicate.sql}"
     if isinstance(leaf, InSegment):
         return f"in segment {leaf.segment}"
-    parts = [f"event {leaf.event}"]
+    if leaf.names:
+        parts = [f"event {' or '.join(leaf.names)}"]
+    elif leaf.like is not None:
+        parts = [f"event like {leaf.like!r}"]
+    else:
+        parts = [f"event {leaf.event}"]
     if leaf.where is not None:
         parts.append(f"where {leaf.where.sql}")
     if not leaf.within.is_all_time:

@@ -134,6 +134,23 @@ _BOOLEAN_ROOTS = (
 )
 
 
+def property_path(node: exp.Expression) -> tuple[str, ...] | None:
+    """The keys of an event property reference, outermost first: `properties.plan` is
+    `("plan",)`, `properties.plan.tier` is `("plan", "tier")` (a column whose first part
+    is `properties`, or a `Dot` chain over one when deeper); None for anything else."""
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Identifier):
+        inner = property_path(node.this)
+        return None if inner is None else (*inner, node.expression.name)
+    if not isinstance(node, exp.Column) or not isinstance(node.this, exp.Identifier):
+        return None
+    parts = [part for part in node.parts if isinstance(part, exp.Identifier)]
+    if len(parts) < 2 or len(parts) != len(node.parts) or parts[0].name != PROPERTIES:
+        return None
+    if parts[0].quoted:
+        return None
+    return tuple(part.name for part in parts[1:])
+
+
 class PredicateError(ValueError):
     """A predicate failed to parse or to pass the allow-list; the message is the reason."""
 
@@ -250,10 +267,17 @@ def _check_node(node: exp.Expression, scope: PredicateScope) -> None:
         raise PredicateError("subqueries are not allowed")
     if isinstance(node, exp.Placeholder | exp.Parameter):
         raise PredicateError("parameters (?, $1, :name) are not allowed: write the value itself")
-    if isinstance(node, exp.Column):
+    if isinstance(node, exp.Dot):
+        if property_path(node) is None:
+            raise PredicateError(f"{node.sql()!r} is not allowed in a predicate")
+        if not scope.properties:
+            raise PredicateError("properties.<key> is only allowed in an event condition's where")
+    elif isinstance(node, exp.Column):
         _check_column(node, scope)
     elif isinstance(node, exp.Identifier):
-        if not isinstance(node.parent, exp.Column):
+        if not isinstance(node.parent, exp.Column) and (
+            not isinstance(node.parent, exp.Dot) or property_path(node.parent) is None
+        ):
             raise PredicateError(f"{node.sql()!r} is not allowed here")
     elif isinstance(node, exp.In):
         if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
@@ -288,7 +312,11 @@ def _check_node(node: exp.Expression, scope: PredicateScope) -> None:
 def _check_list_contains(node: exp.ArrayContains) -> None:
     """Only a model's column holds a list: the first argument must be one."""
     subject = node.this
-    if not isinstance(subject, exp.Column) or subject.table in ("", PROPERTIES):
+    if (
+        not isinstance(subject, exp.Column)
+        or subject.table in ("", PROPERTIES)
+        or property_path(subject) is not None
+    ):
         raise PredicateError(
             "list_contains reads a list column of an entity model, such as "
             "list_contains(company_tags.tags, 'hiring')"
@@ -299,8 +327,15 @@ def _check_column(column: exp.Column, scope: PredicateScope) -> None:
     """A bare name must be declared; `table.column` must be a property or a model's column."""
     if not isinstance(column.this, exp.Identifier):
         raise PredicateError(f"{column.sql()!r} is not a column")
+    if property_path(column) is not None:
+        if not scope.properties:
+            raise PredicateError("properties.<key> is only allowed in an event condition's where")
+        return
     if column.args.get("db") or column.args.get("catalog"):
-        raise PredicateError(f"{column.sql()!r}: write a column as name or table.name")
+        raise PredicateError(
+            f"{column.sql()!r}: write a column as name or table.name "
+            "(a nested event property as properties.<key>.<key>)"
+        )
     name, table = column.name, column.table
     if not table:
         if name not in scope.columns:

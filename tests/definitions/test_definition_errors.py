@@ -111,6 +111,34 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         ],
     ),
     (
+        "an event list with a non-name",
+        {"segments/a.yml": "entity: company\nwhere:\n  event: [signup, 3]\n"},
+        [
+            "project/segments/a.yml: where.event: a list of events needs names such as "
+            "pricing_viewed, got 3"
+        ],
+    ),
+    (
+        "an event pattern with a wrong key",
+        {"segments/a.yml": "entity: company\nwhere:\n  event: {glob: 'feature_*'}\n"},
+        [
+            "project/segments/a.yml: where.event: an event name pattern is {like: 'feature_%'} "
+            "(SQL LIKE: % any text, _ one character), got a mapping"
+        ],
+    ),
+    (
+        "a nested property path outside an event predicate",
+        {
+            "segments/a.yml": (
+                "entity: company\nwhere:\n  attribute: \"properties.plan.tier = 'pro'\"\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.attribute: properties.<key> is only allowed in an "
+            "event condition's where"
+        ],
+    ),
+    (
         "unknown key in an event condition",
         {"segments/a.yml": "entity: company\nwhere:\n  event: signup\n  cout: {at_least: 1}\n"},
         [

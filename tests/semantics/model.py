@@ -137,13 +137,15 @@ def _sql_literal(value: object) -> str:
 
 
 def _read(row: Mapping[str, object], column: str) -> object:
-    """A column's value; `properties.<key>` is the JSON value as text (None when absent)."""
+    """A column's value; `properties.<key>` is the JSON value as text (None when absent),
+    `properties.<key>.<key>` the value nested in an object (None when it is not one)."""
     if column.startswith("properties."):
-        properties = row.get("properties")
-        assert isinstance(properties, Mapping)
-        value = properties.get(column.removeprefix("properties."))
+        value: object = row.get("properties")
+        for key in column.removeprefix("properties.").split("."):
+            value = value.get(key) if isinstance(value, Mapping) else None
         if value is None:
             return None
+        assert not isinstance(value, Mapping)
         assert not isinstance(value, bool)
         return str(value)
     return row.get(column)
@@ -320,8 +322,41 @@ class CompanyAttribute:
 
 
 @dataclass(frozen=True)
+class Like:
+    """A SQL LIKE pattern over event names: `%` any text, `_` one character."""
+
+    pattern: str
+
+    def matches(self, name: str) -> bool:
+        """Walk the pattern and the name together (no regular expressions)."""
+
+        def match(p: int, n: int) -> bool:
+            if p == len(self.pattern):
+                return n == len(name)
+            if self.pattern[p] == "%":
+                return any(match(p + 1, k) for k in range(n, len(name) + 1))
+            if n < len(name) and self.pattern[p] in ("_", name[n]):
+                return match(p + 1, n + 1)
+            return False
+
+        return match(0, 0)
+
+
+#: Which events a condition reads: one name, any of several, or a LIKE pattern.
+Names = str | tuple[str, ...] | Like
+
+
+def names_match(names: Names, name: str) -> bool:
+    if isinstance(names, Like):
+        return names.matches(name)
+    if isinstance(names, tuple):
+        return name in names
+    return name == names
+
+
+@dataclass(frozen=True)
 class EventCondition:
-    name: str
+    name: Names
     where: Predicate | None = None
     within: LastDays | DateWindow | None = None
     count: Count = Count("at_least", 1)
@@ -708,7 +743,11 @@ class SnapshotModel:
         found = []
         for event in self.events:
             owner = event.contact_id if entity == "contact" else self.event_company[event.event_id]
-            if owner != key or event.event_name != condition.name or event.occurred_at > t:
+            if (
+                owner != key
+                or not names_match(condition.name, event.event_name)
+                or event.occurred_at > t
+            ):
                 continue
             if not in_window(condition.within, event.occurred_at, t):
                 continue

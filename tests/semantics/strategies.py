@@ -41,6 +41,7 @@ from .model import (
     IsNull,
     LastDays,
     LastEvent,
+    Like,
     Not,
     NotP,
     Or,
@@ -144,6 +145,10 @@ def properties(draw: st.DrawFn) -> dict[str, object]:
     amount = draw(st.sampled_from([None, 10, 25, "7", 7, "n/a", -5]))
     if amount is not None:
         found["amount"] = amount
+    # A nested object (or a plain value where a path expects one) for nested paths.
+    account = draw(st.sampled_from([None, {"tier": "pro"}, {"tier": "free", "seats": 3}, "pro"]))
+    if account is not None:
+        found["account"] = account
     return found
 
 
@@ -253,7 +258,13 @@ _EVENT_PREDICATES: list[Predicate] = [
     NotP(Compare("properties.plan", "=", "free")),
     And(Compare("properties.plan", "=", "pro"), Compare("properties.seats", ">=", 3)),
     Or(IsNull("properties.plan"), Compare("properties.seats", "<=", 1)),
+    Compare("properties.account.tier", "=", "pro"),
+    IsNull("properties.account.tier"),
+    Compare("properties.account.seats", ">=", 3),
 ]
+
+#: Which events a condition reads: mostly one name, else several or a LIKE pattern.
+_NAMES = (*EVENT_NAMES, *EVENT_NAMES, EVENT_NAMES, Like("%ed"), Like("v%"), Like("_licked"))
 
 
 #: Predicates on the score model's value (NULL before its first computed partition).
@@ -291,7 +302,7 @@ def event_conditions(
     within = windows(days).filter(lambda w: w is not None) if windowed else windows(days)
     return st.builds(
         EventCondition,
-        name=st.sampled_from(EVENT_NAMES),
+        name=st.sampled_from(_NAMES),
         where=st.one_of(st.none(), st.sampled_from(_EVENT_PREDICATES)),
         within=within,
         count=st.one_of(st.just(Count("at_least", 1)), counts()),
@@ -566,7 +577,16 @@ def condition_yaml(condition: Condition) -> object:
             last["older_than_days"] = condition.older_than_days
         return {"last_event": last}
     assert isinstance(condition, EventCondition)
-    found: dict[str, object] = {"event": condition.name}
+    names = condition.name
+    found: dict[str, object] = {
+        "event": (
+            list(names)
+            if isinstance(names, tuple)
+            else {"like": names.pattern}
+            if isinstance(names, Like)
+            else names
+        )
+    }
     if condition.where is not None:
         found["where"] = condition.where.sql()
     if isinstance(condition.within, LastDays):

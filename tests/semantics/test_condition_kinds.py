@@ -277,6 +277,77 @@ not: {attribute_age: {column: signed_up_at, at_least_days: 0}}
 ]
 
 
+CASES += [
+    Case(
+        "several-names-count-together",
+        """
+event: [trial_started, demo_booked]
+count: {at_least: 2}
+""",
+        (
+            ev(1, "trial_started", at(0, 9)),
+            ev(2, "other", at(1, 9)),
+            ev(3, "demo_booked", at(2, 9)),
+        ),
+        at(2, 9),
+    ),
+    Case(
+        "a-name-pattern-reads-the-names-it-matches",
+        """
+event: {like: 'feature_%'}
+count: {exactly: 2}
+""",
+        (
+            ev(1, "feature_a", at(0, 9)),
+            ev(2, "feature", at(1, 9)),
+            ev(3, "feature_b", at(2, 9)),
+        ),
+        at(2, 9),
+    ),
+    Case(
+        "first-event-of-several-names",
+        """
+first_event: {event: [signed_up, invited], within: {last_days: 1}}
+""",
+        (ev(1, "invited", at(1, 9)), ev(2, "signed_up", at(3, 10))),
+        None,
+    ),
+    Case(
+        "nested-property-path",
+        """
+event: plan_viewed
+where: "properties.plan.tier = 'pro'"
+""",
+        (
+            ev(1, "plan_viewed", at(0, 9), plan="pro"),
+            ev(2, "plan_viewed", at(1, 9), plan={"tier": "free"}),
+            ev(3, "plan_viewed", at(2, 9), plan={"tier": "pro", "seats": 3}),
+        ),
+        at(2, 9),
+    ),
+    Case(
+        "aggregate-of-a-nested-property",
+        """
+aggregate: {sum: properties.plan.seats, event: [trial_started, seats_added], at_least: 5}
+""",
+        (
+            ev(1, "trial_started", at(0, 9), plan={"seats": 2}),
+            ev(2, "seats_added", at(1, 9), plan={"seats": "3"}),
+            ev(3, "seats_added", at(2, 9), plan=4),
+        ),
+        at(1, 9),
+    ),
+    Case(
+        "nested-path-through-a-plain-value-is-missing",
+        """
+not: {event: plan_viewed, where: "properties.plan.tier IS NULL"}
+""",
+        (ev(1, "plan_viewed", at(1, 9), plan="pro"),),
+        None,
+    ),
+]
+
+
 def history(case: Case) -> History:
     contact = {"company_id": "co1", "signed_up_at": case.signed_up_at}
     return History(
@@ -320,6 +391,8 @@ where:
     - last_event: {event: plan_viewed, matches: "properties.plan = 'pro'", older_than_days: 3}
     - not: {split: {salt: spring_test, percent: 10}}
     - attribute_age: {column: signed_up_at, at_least_days: 30, at_most_days: 90}
+    - aggregate: {sum: properties.plan.seats, event: [trial_started, demo_booked], at_least: 2}
+    - first_event: {event: {like: 'feature_%'}, where: "properties.plan.tier = 'pro'"}
 """
 
 
