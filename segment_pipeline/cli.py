@@ -321,6 +321,33 @@ def history(obj: Context, segment: str, entity: str | None, limit: int, definiti
     console.print(_table(stretches.head(limit), "history"))
 
 
+@main.command()
+@click.argument("segment", required=False)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("report.html"), show_default=True
+)
+@click.option("--start", type=DATE, default=None, help="First snapshot date (default: the first).")
+@click.option("--end", type=DATE, default=None, help="Last snapshot date (default: the latest).")
+@click.pass_obj
+@_user_errors
+def report(
+    obj: Context, segment: str | None, out: Path, start: datetime | None, end: datetime | None
+) -> None:
+    """Write a self-contained HTML page of how SEGMENT (default: every segment) moves."""
+    from segment_pipeline.errors import ConfigError
+    from segment_pipeline.report import latest_snapshot_date
+    from segment_pipeline.report_html import first_snapshot_date, write_report
+    from segment_pipeline.warehouse.engine import Warehouse
+
+    with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
+        last = _day(end) or latest_snapshot_date(warehouse)
+        if last is None:
+            raise ConfigError("the warehouse has no snapshot yet: `segment-pipeline run` first")
+        first = _day(start) or first_snapshot_date(warehouse) or last
+        charts = write_report(warehouse, out, first, last, segment)
+    console.print(f"wrote {out}: {len(charts)} charts ({', '.join(charts)})", highlight=False)
+
+
 def _definition_versions(obj: Context, segment: str) -> None:
     from segment_pipeline.definition_history import definition_history
     from segment_pipeline.errors import ConfigError
