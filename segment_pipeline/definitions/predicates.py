@@ -332,10 +332,8 @@ def _check_column(column: exp.Column, scope: PredicateScope) -> None:
             raise PredicateError("properties.<key> is only allowed in an event condition's where")
         return
     if column.args.get("db") or column.args.get("catalog"):
-        raise PredicateError(
-            f"{column.sql()!r}: write a column as name or table.name "
-            "(a nested event property as properties.<key>.<key>)"
-        )
+        hint = " (a nested event property as properties.<key>.<key>)" if scope.properties else ""
+        raise PredicateError(f"{column.sql()!r}: write a column as name or table.name{hint}")
     name, table = column.name, column.table
     if not table:
         if name not in scope.columns:

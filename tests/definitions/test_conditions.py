@@ -139,3 +139,27 @@ def test_conditions_are_frozen():
     event = EventCondition(event="signup")
     with pytest.raises(ValidationError):
         event.event = "other"  # type: ignore[misc]
+
+
+def test_event_selectors_version_by_meaning(tmp_path):
+    """A list of one name is that name; the order and repeats of a list do not matter; a
+    pattern is its own kind of selector."""
+    import shutil
+    from pathlib import Path
+
+    from segment_pipeline.definitions.project import load_project
+
+    sources = Path(__file__).resolve().parents[2] / "dbt_like_sql" / "sources.yml"
+
+    def version(selector: str) -> str:
+        project = tmp_path / str(len(list(tmp_path.iterdir())))
+        (project / "segments").mkdir(parents=True)
+        shutil.copy(sources, project / "sources.yml")
+        (project / "segments" / "a.yml").write_text(
+            f"entity: contact\nwhere:\n  event: {selector}\n"
+        )
+        return load_project(project).segments["a"].version
+
+    assert version("signup") == version("[signup]") == version("[signup, signup]")
+    assert version("[x, signup]") == version("[signup, x, x]") != version("signup")
+    assert version("{like: 'sign%'}") not in {version("signup"), version("[x, signup]")}
