@@ -372,10 +372,21 @@ def _definition_versions(obj: Context, segment: str) -> None:
 @click.pass_obj
 @_user_errors
 def demo(obj: Context, days: int) -> None:
-    """Generate a small data set and run every day of it through Dagster."""
+    """Generate a small data set and run every day of it through Dagster.
+
+    In a folder without a project, the example project is written first; the runs are
+    recorded in `DAGSTER_HOME` (default `./dagster_home`), so `dagster dev` shows them.
+    """
+    import os
+
     from segment_pipeline.generate import GenerateParams, generate_landing
     from segment_pipeline.orchestrate.launch import run_partitions
+    from segment_pipeline.scaffold import DAGSTER_HOME, ensure_dagster_home, scaffold
 
+    for path in scaffold(Path.cwd(), obj.project_dir, keep_existing=True):
+        console.print(f"created {path} (the example project)")
+    if not os.environ.get("DAGSTER_HOME"):
+        os.environ["DAGSTER_HOME"] = str(ensure_dagster_home(Path.cwd() / DAGSTER_HOME))
     params = GenerateParams(days=days)
     settings = obj.writing_settings(start_date=params.start)
     generate_landing(obj.landing_dir, params)
@@ -385,3 +396,22 @@ def demo(obj: Context, days: int) -> None:
     run_partitions(settings, start, end)
     console.print(f"materialised {start} .. {end} in {time.perf_counter() - began:.1f}s")
     _summary(obj, start, end)
+    console.print(
+        f"runs recorded in {os.environ['DAGSTER_HOME']}: "
+        f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} dagster dev shows them"
+    )
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@_user_errors
+def init(directory: Path) -> None:
+    """Create a new project in DIRECTORY from the example (like `dbt init`)."""
+    from segment_pipeline.scaffold import scaffold
+
+    for path in scaffold(directory):
+        console.print(f"created {path}")
+    console.print(
+        f"next: cd {directory} && segment-pipeline demo, then "
+        "DAGSTER_HOME=$PWD/dagster_home dagster dev"
+    )
