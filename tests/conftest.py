@@ -12,6 +12,7 @@ import yaml
 from segment_pipeline.definitions.sources import Sources
 from segment_pipeline.warehouse import Warehouse, WarehouseSettings
 from segment_pipeline.warehouse.schema import ensure_schema
+from tests.webhook_receiver import Receiver, running_receiver
 
 SOURCES = {
     "companies": {"columns": {"employee_count": "integer", "country": "text"}},
@@ -81,3 +82,10 @@ class ProjectDir:
 @pytest.fixture
 def project_dir(tmp_path: Path) -> ProjectDir:
     return ProjectDir(tmp_path / "project")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A live webhook receiver on 127.0.0.1 (tests/webhook_receiver.py)."""
+    with running_receiver() as state:
+        yield state

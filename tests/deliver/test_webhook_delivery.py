@@ -15,9 +15,9 @@ from segment_pipeline.definitions.destinations import WebhookDestination
 from segment_pipeline.deliver import deliver_webhook, resolve_secret
 from segment_pipeline.deliver.deliveries import DELIVERIES_COLUMNS
 from segment_pipeline.errors import DeliveryError
+from tests.webhook_receiver import SECRET
 
 DAY = date(2026, 3, 1)
-SECRET = "test-signing-secret"  # the receiver fixture's secret
 FAST = {"backoff_seconds": 0.01, "timeout_seconds": 2.0}
 
 

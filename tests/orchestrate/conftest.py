@@ -1,4 +1,4 @@
-"""A small landing zone, project copies under tmp, a materialised warehouse, a live receiver.
+"""A small landing zone, project copies under tmp, a materialised warehouse.
 
 Running the pipeline is the expensive part (the segment evaluation takes seconds per day),
 so three days are materialised once per session and each test that writes gets its own
@@ -7,16 +7,11 @@ copy of that DuckDB file.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import shutil
-import threading
-from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +23,13 @@ from segment_pipeline.generate import GenerateParams, generate_landing
 from segment_pipeline.orchestrate.definitions import build_definitions
 from segment_pipeline.orchestrate.launch import RANGE_END, RANGE_START, run_partitions
 from segment_pipeline.settings import Settings
+from tests.webhook_receiver import Receiver
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_PROJECT = REPO / "dbt_like_sql"
 PARAMS = GenerateParams(companies=60, contacts=300, events=4000, days=5)
 DAYS = (date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3))
 SECRET_ENV = "SEGMENT_WEBHOOK_SECRET"
-SECRET = "orchestrate-test-secret"
 #: Small webhook batches, so a day's changes span several batches and a failure can land
 #: between two of them.
 BATCH_SIZE = 4
@@ -139,77 +134,6 @@ def materialized(tmp_path_factory: pytest.TempPathFactory, landing: Path) -> Pip
         patch.delenv("DAGSTER_HOME", raising=False)
         run_partitions(pipeline.settings, DAYS[0], DAYS[-1])
     return pipeline
-
-
-# --- a real HTTP receiver ---------------------------------------------------------------
-
-
-@dataclass
-class Received:
-    """One POST as the receiver saw it and the status it answered."""
-
-    key: str
-    body: bytes
-    signature_ok: bool
-    status: int
-
-
-@dataclass
-class Receiver:
-    """Answers POSTs from a script of statuses, then with `default`; checks signatures."""
-
-    url: str = ""
-    default: int = 200
-    script: deque[int] = field(default_factory=deque)
-    requests: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def answer(self) -> int:
-        with self.lock:
-            return self.script.popleft() if self.script else self.default
-
-    def accepted_keys(self) -> Counter[str]:
-        """How often each idempotency key was answered 2xx."""
-        return Counter(r.key for r in self.requests if 200 <= r.status < 300)
-
-
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-            signature_ok = hmac.compare_digest(
-                self.headers.get("X-Signature", ""), f"sha256={expected}"
-            )
-            status = receiver.answer() if signature_ok else 401
-            key = self.headers.get("Idempotency-Key", "")
-            with receiver.lock:
-                receiver.requests.append(Received(key, body, signature_ok, status))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            """Keep the test output quiet."""
-
-    return Handler
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A ThreadingHTTPServer on 127.0.0.1 (port chosen by the OS) in a thread."""
-    state = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/segments"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

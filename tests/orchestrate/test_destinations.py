@@ -14,15 +14,14 @@ from segment_pipeline.deliver.changes import change_records
 from segment_pipeline.orchestrate.assets.destinations import destination_key
 from segment_pipeline.orchestrate.consumers import read_deltas
 from segment_pipeline.warehouse import Warehouse
+from tests.webhook_receiver import SECRET, Receiver
 
 from .conftest import (
     BATCH_SIZE,
     DAYS,
-    SECRET,
     SECRET_ENV,
     WEBHOOK_SEGMENTS,
     Pipeline,
-    Receiver,
     failure_description,
     materialize_range,
 )
