@@ -52,3 +52,13 @@ def union(queries: list[exp.Query], *, distinct: bool) -> exp.Query:
     if len(queries) == 1:
         return queries[0]
     return exp.union(*queries, distinct=distinct, copy=False)
+
+
+class IsJsonObject(exp.Expression, exp.Func):
+    """Whether a text is a JSON object (false for any other text, and for NULL).
+
+    No SQL function does this in every dialect, so each engine's dialect says how it
+    writes it.
+    """
+
+    arg_types = {"this": True}  # noqa: RUF012 (sqlglot's own declaration style)

@@ -224,7 +224,7 @@ def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> 
         "entity_id",
         exp.alias_(col("occurred_at"), "t"),
         exp.alias_(lit(1), "plus"),
-        exp.alias_(lit(0), "minus"),
+        exp.alias_(lit(0), "leaving"),
     ).from_(hits.subquery("hits", copy=False))
     if window.last_days is not None:
         aged = _aged(window.last_days)
@@ -233,7 +233,7 @@ def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> 
                 "entity_id",
                 exp.alias_(aged, "t"),
                 exp.alias_(lit(0), "plus"),
-                exp.alias_(lit(1), "minus"),
+                exp.alias_(lit(1), "leaving"),
             )
             .from_(hits.subquery("hits"))
             .where(aged.copy() <= lit(spec.as_of))
@@ -241,25 +241,25 @@ def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> 
         steps = exp.union(steps, ageing, distinct=False, copy=False)
     if spec.since is not None:
         steps = exp.select(
-            "entity_id", exp.alias_(_before_since(spec), "t"), "plus", "minus"
+            "entity_id", exp.alias_(_before_since(spec), "t"), "plus", "leaving"
         ).from_(steps.subquery("early_steps", copy=False))
     per_instant = (
         exp.select(
             "entity_id",
             "t",
             exp.alias_(exp.func("sum", col("plus")), "plus"),
-            exp.alias_(exp.func("sum", col("minus")), "minus"),
+            exp.alias_(exp.func("sum", col("leaving")), "leaving"),
         )
         .from_(steps.subquery("steps", copy=False))
         .group_by("entity_id", "t", copy=False)
     )
     running = template(
-        "sum(plus - minus) over (partition by entity_id order by t rows unbounded preceding)"
+        "sum(plus - leaving) over (partition by entity_id order by t rows unbounded preceding)"
     )
-    counted = exp.select("entity_id", "t", exp.alias_(running, "n_after"), "minus").from_(
+    counted = exp.select("entity_id", "t", exp.alias_(running, "n_after"), "leaving").from_(
         per_instant.subquery("per_instant", copy=False)
     )
-    n_at = col("n_after") + col("minus")
+    n_at = col("n_after") + col("leaving")
     return spec.row(
         counted.subquery("counted", copy=False),
         col("entity_id"),

@@ -25,7 +25,9 @@ def bucket(key: exp.Expression, salt: str) -> exp.Expression:
     for position in range(1, DIGITS + 1):
         digit = exp.Substring(this=digest.copy(), start=lit(position), length=lit(1))
         value = exp.StrPosition(this=lit(HEX), substr=digit) - lit(1)
-        terms.append(exp.paren(value) * lit(16 ** (DIGITS - position)))
+        # A BIGINT weight: Spark multiplies INTs as INTs, and 15 * 16^7 overflows one.
+        weight = exp.cast(lit(16 ** (DIGITS - position)), exp.DataType.Type.BIGINT)
+        terms.append(exp.paren(value) * weight)
     total = terms[0]
     for term in terms[1:]:
         total = total + term

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from segment_pipeline.definitions.sources import ENTITY_KEYS, ColumnType, EntityType, Sources
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import IsJsonObject, col, lit
 
 _ARTICLE = {
     ColumnType.INTEGER: "an integer",
@@ -113,10 +113,8 @@ def _problems(spec: SourceSpec) -> list[exp.Expression]:
         )
         problems.append(exp.If(this=misfit, true=message))
     for name in spec.json_objects:
-        not_object = template(
-            "nullif(:v, '') is not null and "
-            "case when json_valid(:v) then json_type(:v) <> 'OBJECT' else true end",
-            v=col(name, "s"),
+        not_object = exp.and_(
+            _text(name).is_(exp.null()).not_(), exp.not_(IsJsonObject(this=col(name, "s")))
         )
         problems.append(exp.If(this=not_object, true=lit(f"{name} is not a JSON object")))
     return problems
@@ -131,7 +129,7 @@ def typed_rows(spec: SourceSpec, staged: str, landed_on: date, file: Path) -> ex
             value = exp.func("coalesce", value, spec.defaults[name])
         columns.append(exp.alias_(value, name))
     for name in spec.json_objects:
-        is_object = template("json_valid(:v) and json_type(:v) = 'OBJECT'", v=_text(name))
+        is_object = IsJsonObject(this=_text(name))
         columns.append(exp.alias_(exp.If(this=is_object, true=exp.cast(_text(name), "JSON")), name))
     # concat_ws skips NULLs; sqlglot's ConcatWs would turn any NULL problem into a NULL reason.
     joined = exp.Anonymous(this="concat_ws", expressions=[lit("; "), *_problems(spec)])

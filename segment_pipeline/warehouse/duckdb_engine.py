@@ -12,14 +12,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
 
 from segment_pipeline.errors import ConfigError
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import IsJsonObject, col, lit, template
 from segment_pipeline.warehouse.duckdb_readers import stage_file
 from segment_pipeline.warehouse.engine import Warehouse, WarehouseSettings
 
@@ -47,10 +49,25 @@ def _connect(settings: WarehouseSettings, read_only: bool) -> duckdb.DuckDBPyCon
     raise AssertionError("unreachable")
 
 
+def _is_json_object(generator: Any, node: IsJsonObject) -> str:
+    text = node.this
+    is_object = exp.JSONType(this=text.copy()).eq(lit("OBJECT"))
+    return str(
+        generator.sql(exp.Case().when(exp.func("json_valid", text), is_object).else_(exp.false()))
+    )
+
+
+class PipelineDuckDB(DuckDB):
+    """DuckDB's dialect, writing the pipeline's own nodes too (`segment_pipeline.sql`)."""
+
+    class Generator(DuckDB.Generator):
+        TRANSFORMS = {**DuckDB.Generator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
+
+
 class DuckDBWarehouse(Warehouse):
     """Runs sqlglot expressions against one DuckDB connection."""
 
-    dialect = "duckdb"
+    dialect = PipelineDuckDB
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, *, read_only: bool = False) -> None:
         self.connection = connection

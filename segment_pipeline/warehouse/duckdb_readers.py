@@ -18,6 +18,13 @@ from sqlglot import exp
 from segment_pipeline.errors import IngestError
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
+from segment_pipeline.warehouse.landing_rules import (
+    JSON_KINDS,
+    JSON_NUMBER,
+    NOT_JSON,
+    not_an_object,
+    wrong_field_count,
+)
 
 #: Reads a text file as physical lines: one VARCHAR per line, blank lines kept as NULL.
 _LINES = """
@@ -96,8 +103,7 @@ def stage_csv(warehouse: Warehouse, path: Path, wanted: list[str], into: str) ->
     staged = template(
         """
         with rejected as (
-            select line, any_value(error_message) as error_message
-            from csv_reject_errors group by line
+            select distinct line from csv_reject_errors
         ),
         accepted as (
             select row_number() over (order by c.record_no) as row_no, c.line, c.raw
@@ -107,17 +113,24 @@ def stage_csv(warehouse: Warehouse, path: Path, wanted: list[str], into: str) ->
         select a.line, a.raw, cast(null as varchar) as malformed, r.*
         from accepted as a join csv_rows as r on r.row_no = a.row_no
         union all by name
-        select c.line, c.raw,
-               'the row does not have the header''s number of fields (' || j.error_message || ')'
-                   as malformed
+        select c.line, c.raw, :reason as malformed
         from csv_records as c join rejected as j on j.line = c.line
-        """
+        """,
+        reason=lit(wrong_field_count(len(available))),
     )
     select = exp.select("line", "raw", "malformed", *fields).from_(
         exp.alias_(staged.subquery(), "r")
     )
     _create_staged(warehouse, into, select)
     return available
+
+
+def _not_an_object(json_type: exp.Expression) -> exp.Expression:
+    """The reason of a line whose JSON type (DuckDB's name) is not an object."""
+    case = exp.Case(this=json_type, default=lit(not_an_object(JSON_NUMBER)))
+    for kind, phrase in JSON_KINDS.items():
+        case = case.when(lit(kind), lit(not_an_object(phrase)))
+    return case
 
 
 def stage_jsonl(warehouse: Warehouse, path: Path, wanted: list[str], into: str) -> list[str]:
@@ -133,18 +146,14 @@ def stage_jsonl(warehouse: Warehouse, path: Path, wanted: list[str], into: str) 
                 + _LINES
                 + """)
                 select line_no as line, text as raw,
-                       case when not json_valid(text) then 'the line is not valid JSON'
-                            when json_type(text) <> 'OBJECT'
-                            then 'the line is ' || case json_type(text)
-                                     when 'ARRAY' then 'a JSON array'
-                                     when 'VARCHAR' then 'a JSON string'
-                                     when 'BOOLEAN' then 'a JSON boolean'
-                                     when 'NULL' then 'JSON null'
-                                     else 'a JSON number' end || ', expected an object'
+                       case when not json_valid(text) then :not_json
+                            when json_type(text) <> 'OBJECT' then :not_object
                        end as malformed
                 from lines where text is not null and trim(text) <> ''
                 """,
                 path=lit(str(path)),
+                not_json=lit(NOT_JSON),
+                not_object=_not_an_object(exp.func("json_type", col("text"))),
             ),
         )
     )

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from segment_pipeline.errors import ConfigError
 
@@ -59,7 +60,8 @@ def create_folder(path: Path) -> None:
 class Warehouse(ABC):
     """Runs sqlglot expressions on one engine: the pipeline's only way to its data."""
 
-    dialect: ClassVar[str]
+    #: The engine's sqlglot dialect: its own, plus the pipeline's nodes (`segment_pipeline.sql`).
+    dialect: ClassVar[type[Dialect]]
 
     @staticmethod
     def open(

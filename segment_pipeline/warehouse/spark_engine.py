@@ -15,14 +15,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 from sqlglot import exp
+from sqlglot.dialects.spark import Spark
 
-from segment_pipeline.errors import ConfigError, IngestError
+from segment_pipeline.errors import ConfigError
+from segment_pipeline.sql import IsJsonObject, lit
+from segment_pipeline.warehouse.arrow_readers import read_landing_file
 from segment_pipeline.warehouse.engine import Warehouse, WarehouseSettings
 
 #: Small local sessions: the machine is small, and the data of one run is too.
@@ -34,6 +38,9 @@ _LOCAL_CONFIG = {
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.ansi.enabled": "false",
+    # Spark 4 fails to plan a union over checkpointed relations whose filters it
+    # remembers as constraints (`key not found` on a column); the pipeline needs none.
+    "spark.sql.constraintPropagation.enabled": "false",
 }
 
 
@@ -54,25 +61,52 @@ def spark_session(settings: WarehouseSettings) -> SparkSession:
     return builder.appName("segment-pipeline").getOrCreate()
 
 
-def _spark_type(kind: str) -> str:
+def _spark_type(kind: str) -> exp.DataType:
     """A schema type for Spark: JSON is kept as its text."""
     data_type = exp.DataType.build(kind)
     if data_type.is_type(exp.DataType.Type.JSON):
-        data_type = exp.DataType.build("STRING")
-    return data_type.sql(dialect="spark")
+        return exp.DataType.build("STRING")
+    return data_type
+
+
+def _column_defs(columns: dict[str, str]) -> list[exp.ColumnDef]:
+    return [
+        exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=_spark_type(kind))
+        for name, kind in columns.items()
+    ]
+
+
+def _table(name: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name, quoted=True))
 
 
 def _portable(node: exp.Expression) -> exp.Expression:
-    """Rewrite what Spark has no type for: JSON values are their text."""
+    """Rewrite what Spark has no type or form for: JSON values are their text, and `IF`
+    takes its third argument (NULL when the pipeline leaves it out)."""
     if isinstance(node, exp.DataType) and node.is_type(exp.DataType.Type.JSON):
         return exp.DataType.build("STRING")
+    is_bare_if = isinstance(node, exp.If) and not isinstance(node.parent, exp.Case)
+    if is_bare_if and node.args.get("false") is None:
+        node.set("false", exp.null())
     return node
+
+
+def _is_json_object(generator: Any, node: IsJsonObject) -> str:
+    """Spark gives an object's keys, and NULL for any other text."""
+    return str(generator.sql(exp.JSONKeys(this=node.this).is_(exp.null()).not_()))
+
+
+class PipelineSpark(Spark):
+    """Spark's dialect, writing the pipeline's own nodes too (`segment_pipeline.sql`)."""
+
+    class Generator(Spark.Generator):
+        TRANSFORMS = {**Spark.Generator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
 
 
 class SparkWarehouse(Warehouse):
     """Runs sqlglot expressions on a Spark session over one warehouse directory."""
 
-    dialect = "spark"
+    dialect = PipelineSpark
 
     def __init__(
         self, spark: SparkSession, root: str, *, local: bool, read_only: bool = False
@@ -182,18 +216,33 @@ class SparkWarehouse(Warehouse):
         if not self.table_exists(name):
             if self.local:
                 Path(self._location(name)).mkdir(parents=True, exist_ok=True)
-            definitions = ", ".join(f"`{c}` {_spark_type(kind)}" for c, kind in columns.items())
-            partitioning = f" PARTITIONED BY (`{partitioned_by}`)" if partitioned_by else ""
-            self.spark.sql(
-                f"CREATE TABLE IF NOT EXISTS `{name}` ({definitions}) USING PARQUET"
-                f"{partitioning} LOCATION '{self._location(name)}'"
+            properties: list[exp.Expression] = [exp.FileFormatProperty(this=exp.var("PARQUET"))]
+            if partitioned_by:
+                partition = exp.Schema(expressions=[exp.to_identifier(partitioned_by, quoted=True)])
+                properties.append(exp.PartitionedByProperty(this=partition))
+            properties.append(exp.LocationProperty(this=lit(self._location(name))))
+            schema = exp.Schema(this=_table(name), expressions=_column_defs(columns))
+            self.execute(
+                exp.Create(
+                    this=schema,
+                    kind="TABLE",
+                    exists=True,
+                    properties=exp.Properties(expressions=properties),
+                )
             )
             if partitioned_by:
-                self.spark.sql(f"ALTER TABLE `{name}` RECOVER PARTITIONS")
+                # The folders of a warehouse written before are its partitions.
+                self.spark.catalog.recoverPartitions(name)
         existing = set(self.columns(name))
-        added = [f"`{c}` {_spark_type(kind)}" for c, kind in columns.items() if c not in existing]
+        added = {column: kind for column, kind in columns.items() if column not in existing}
         if added:
-            self.spark.sql(f"ALTER TABLE `{name}` ADD COLUMNS ({', '.join(added)})")
+            self.execute(
+                exp.Alter(
+                    this=_table(name),
+                    kind="TABLE",
+                    actions=[exp.Schema(expressions=_column_defs(added))],
+                )
+            )
 
     def create_table_as(
         self, name: str, query: exp.Query, *, partitioned_by: str | None = None
@@ -207,10 +256,13 @@ class SparkWarehouse(Warehouse):
     def drop_table(self, name: str) -> None:
         if self.table_exists(name):
             self.replace_rows(name, exp.true(), exp.select("*").from_(name).where(exp.false()))
-            self.spark.sql(f"DROP TABLE IF EXISTS `{name}`")
+            self.execute(exp.Drop(this=_table(name), kind="TABLE", exists=True))
 
     def create_relation(self, name: str, query: exp.Query) -> None:
-        frame = self._sql(query).localCheckpoint(eager=True)
+        self._keep(name, self._sql(query).localCheckpoint(eager=True))
+
+    def _keep(self, name: str, frame: DataFrame) -> None:
+        """Make a checkpointed frame the run relation `name` (replacing one so named)."""
         previous = self._relations.pop(name, None)
         frame.createOrReplaceTempView(name)
         self._relations[name] = frame
@@ -237,35 +289,45 @@ class SparkWarehouse(Warehouse):
             }
             if not dates:
                 return
-            in_dates = exp.column(partition).isin(*(exp.Literal.string(str(d)) for d in dates))
-            kept = kept.where(in_dates)
-            stacked = exp.union(
-                self._ordered(table, kept),
-                exp.select("*").from_(staged_name),
-                distinct=False,
-            )
-            self.create_relation(staged_name, stacked)
-            self.spark.sql(
-                f"INSERT OVERWRITE TABLE `{table}` PARTITION (`{partition}`) "
-                f"SELECT * FROM `{staged_name}`"
-            )
+            in_dates = exp.column(partition).isin(*(lit(day) for day in sorted(dates)))
+            stacked = self._kept_and(table, kept.where(in_dates), staged_name)
+            replacement = f"replacement__{table}"
+            self.create_relation(replacement, stacked)
+            self._overwrite(table, replacement, partition)
             emptied = dates - {
-                row[0] for row in self.rows(exp.select(partition).from_(staged_name).distinct())
+                row[0] for row in self.rows(exp.select(partition).from_(replacement).distinct())
             }
-            for day in emptied:
-                self.spark.sql(
-                    f"ALTER TABLE `{table}` DROP IF EXISTS PARTITION (`{partition}` = '{day}')"
-                )
+            for day in sorted(emptied):
+                by_day = exp.Partition(expressions=[exp.column(partition).eq(lit(str(day)))])
+                drop = exp.DropPartition(expressions=[by_day], exists=True)
+                self.execute(exp.Alter(this=_table(table), kind="TABLE", actions=[drop]))
             return
-        stacked = exp.union(self._ordered(table, kept), self._ordered(table, rows), distinct=False)
         staged_name = f"staged__{table}"
-        self.create_relation(staged_name, stacked)
-        self.spark.sql(f"INSERT OVERWRITE TABLE `{table}` SELECT * FROM `{staged_name}`")
+        self.create_relation(staged_name, self._ordered(table, rows))
+        replacement = f"replacement__{table}"
+        self.create_relation(replacement, self._kept_and(table, kept, staged_name))
+        self._overwrite(table, replacement, None)
+
+    def _kept_and(self, table: str, kept: exp.Select, staged_name: str) -> exp.Query:
+        """The kept rows of the table, then the staged ones."""
+        return exp.union(
+            self._ordered(table, kept), exp.select("*").from_(staged_name), distinct=False
+        )
+
+    def _overwrite(self, table: str, staged_name: str, partition: str | None) -> None:
+        """Replace the table's rows (with `partition`: the partitions the staged rows
+        have) by the staged relation's."""
+        target = _table(table)
+        if partition is not None:
+            target.set("partition", exp.Partition(expressions=[exp.column(partition)]))
+        self.execute(
+            exp.Insert(this=target, expression=exp.select("*").from_(staged_name), overwrite=True)
+        )
 
     def append(self, table: str, rows: exp.Query, columns: list[str] | None = None) -> None:
         staged_name = f"appended__{table}"
         self.create_relation(staged_name, self._ordered(table, rows))
-        self.spark.sql(f"INSERT INTO `{table}` SELECT * FROM `{staged_name}`")
+        self.execute(exp.insert(exp.select("*").from_(staged_name), _table(table)))
 
     def append_arrow(self, table: str, data: pa.Table) -> None:
         name = f"arrow__{table}"
@@ -276,7 +338,9 @@ class SparkWarehouse(Warehouse):
             self.spark.catalog.dropTempView(name)
 
     def stage_file(self, path: Path, wanted: list[str], into: str) -> list[str]:
-        raise IngestError(
-            f"cannot read {path}: landing files are ingested on the duckdb engine for now "
-            "(set SEGMENT_PIPELINE_ENGINE=duckdb for ingestion)"
-        )
+        """Read on the driver (`arrow_readers`: the rules DuckDB's readers follow), then
+        staged as a run relation."""
+        staged, available = read_landing_file(path, wanted)
+        frame = self.spark.createDataFrame(staged).localCheckpoint(eager=True)
+        self._keep(into, frame)
+        return available
