@@ -1,15 +1,20 @@
 """The benchmark's steps, each run in its own process: `python -m benchmarks.steps STEP CONFIG`.
 
-A step does its work, times only the work (not the interpreter's start or imports), and
-prints one result line for `measure.run_step`. The steps share a warehouse and run in the
-order `run.py` gives them, as a daily operation would: history, a backfill, today's landing,
-today's partition, then a definition change.
+A step does its work, times it, and prints one result line for `measure.run_step`. The
+pipeline's steps are whole `segment-pipeline run` processes, as a user runs them: their
+time includes the interpreter's start, imports and Dagster's run setup, and their CPU is
+the child process's. The baselines time only their queries (the floor). The steps share a
+warehouse and run in the order `run.py` gives them, as a daily operation would: history, a
+backfill, today's run, the baselines on today's data, then a definition change.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import resource
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +45,7 @@ class StepConfig:
     work_dir: str
     memory_limit: str
     threads: int
+    backfill_days: int
 
     @property
     def root(self) -> Path:
@@ -144,59 +150,59 @@ def ingest_history(config: StepConfig) -> dict[str, object]:
     return {"days": len(config.days) - 1, "rows_kept": kept}
 
 
+def _cli_run(config: StepConfig, start: date, end: date, project_dir: Path) -> dict[str, object]:
+    """`segment-pipeline run --start --end` in its own process, as a user types it.
+
+    Returns its wall seconds (interpreter start and imports included) and the CPU seconds
+    of the process and its children, which override the step's own timing.
+    """
+    command = [
+        str(Path(sys.executable).with_name("segment-pipeline")),
+        "--project-dir",
+        str(project_dir),
+        "--landing-dir",
+        str(config.landing),
+        "--warehouse",
+        str(config.warehouse),
+        "run",
+        "--start",
+        start.isoformat(),
+        "--end",
+        end.isoformat(),
+    ]
+    env = {**os.environ, "SEGMENT_PIPELINE_START_DATE": config.days[0].isoformat()}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if completed.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": seconds, "cpu_seconds": cpu, "start": str(start), "end": str(end)}
+
+
 def backfill(config: StepConfig) -> dict[str, object]:
-    """Backfill the partitions before the measured day through Dagster, as the UI does."""
-    from benchmarks.scales import BACKFILL_DAYS
-    from segment_pipeline.orchestrate.launch import run_partitions
-
-    start, end = config.days[-1 - BACKFILL_DAYS], config.days[-2]
-    run_partitions(_settings(config), start, end)
-    return {"partitions": BACKFILL_DAYS, "start": str(start), "end": str(end)}
+    """Backfill the partitions before the measured day in one `segment-pipeline run`."""
+    start, end = config.days[-1 - config.backfill_days], config.days[-2]
+    return {"partitions": config.backfill_days, **_cli_run(config, start, end, PROJECT_DIR)}
 
 
-def ingest_day(config: StepConfig) -> dict[str, object]:
-    """Ingest the measured day's landing."""
-    from segment_pipeline.definitions.project import load_project
-    from segment_pipeline.ingest.landing import ingest_landing_date
-
-    sources = load_project(PROJECT_DIR).sources
-    with _warehouse(config) as warehouse:
-        summary = ingest_landing_date(warehouse, sources, config.landing, config.day)
-    return {"rows_kept": summary.rows_kept, "rows_quarantined": summary.rows_quarantined}
-
-
-def _materialize(config: StepConfig, project_dir: Path, names: list[str] | None) -> dict:
-    """Snapshot, delta and history of segments for the measured day, as the asset does
-    (history rebuilt for the entities with a delta on that day)."""
-    from segment_pipeline.definitions.project import load_project
-    from segment_pipeline.evaluate.daily import materialize_day
-    from segment_pipeline.evaluate.history import rebuild_history
-
-    project = load_project(project_dir)
-    selected = list(project.segments) if names is None else names
-    with _warehouse(config) as warehouse:
-        results = materialize_day(warehouse, project, config.day, selected)
-        for name in selected:
-            rebuild_history(warehouse, name, since=config.day)
-    return {
-        "segments": len(selected),
-        "members": sum(result.snapshot.members for result in results.values()),
-        "added": sum(result.delta.added for result in results.values()),
-        "removed": sum(result.delta.removed for result in results.values()),
-    }
+def _save_snapshot(config: StepConfig, name: str) -> dict[str, object]:
+    """Leave the members and join times the run wrote for the measured day, for the check."""
+    with _connection(config) as connection:
+        frame = connection.execute(
+            "select segment, entity_type, entity_id, joined_at from segment_snapshots "
+            "where snapshot_date = $day",
+            {"day": config.day},
+        ).df()
+    return _save_members(config, name, frame)
 
 
-def daily_partition(config: StepConfig) -> dict[str, object]:
-    """All 20 segments for the measured day: snapshot, delta and history."""
-    return _materialize(config, PROJECT_DIR, None)
-
-
-def daily_run_dagster(config: StepConfig) -> dict[str, object]:
-    """The whole daily job for the measured day through Dagster: ingest, segments, checks."""
-    from segment_pipeline.orchestrate.launch import run_partitions
-
-    run_partitions(_settings(config), config.day, config.day)
-    return {"partitions": 1}
+def daily_run(config: StepConfig) -> dict[str, object]:
+    """The measured day in one `segment-pipeline run`: ingest, all segments, checks."""
+    figures = _cli_run(config, config.day, config.day, PROJECT_DIR)
+    return {**figures, **_save_snapshot(config, "pipeline")}
 
 
 def _save_members(config: StepConfig, name: str, frame: pd.DataFrame) -> dict[str, object]:
@@ -206,41 +212,55 @@ def _save_members(config: StepConfig, name: str, frame: pd.DataFrame) -> dict[st
     return {"members": len(frame)}
 
 
-def membership(config: StepConfig) -> dict[str, object]:
-    """The pipeline's members and join times for the measured day, without writing them."""
-    from segment_pipeline.definitions.project import load_project
-    from segment_pipeline.evaluate.membership import evaluate_members
+def _baseline(
+    config: StepConfig,
+    name: str,
+    members: Callable[[duckdb.DuckDBPyConnection, date], pd.DataFrame],
+) -> dict[str, object]:
+    """A baseline's members at the measured day, timed; a static segment's at its first
+    snapshot instead (the backfill's first day), since it stays frozen there (SPEC 4.3).
 
-    project = load_project(PROJECT_DIR)
-    with _warehouse(config) as warehouse:
-        frame = evaluate_members(warehouse, project, config.day)
-    return _save_members(config, "pipeline", frame)
+    Only the measured day's query is timed: the static segments' one is the check's.
+    """
+    from segment_pipeline.definitions.project import load_project
+
+    static = [
+        name
+        for name, segment in load_project(PROJECT_DIR).segments.items()
+        if segment.mode == "static"
+    ]
+    with _connection(config) as connection:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        frame = members(connection, config.day)
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        if static:
+            frozen = members(connection, config.days[-1 - config.backfill_days])
+            frame = pd.concat(
+                [frame[~frame["segment"].isin(static)], frozen[frozen["segment"].isin(static)]]
+            )
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, **_save_members(config, name, frame)}
 
 
 def baseline_duckdb_sql(config: StepConfig) -> dict[str, object]:
     """Baseline (a): the plain SQL script, on the same warehouse and limits."""
     from benchmarks.baselines import duckdb_sql
 
-    with _connection(config) as connection:
-        frame = duckdb_sql.members(connection, config.day)
-    return _save_members(config, "duckdb_sql", frame)
+    return _baseline(config, "duckdb_sql", duckdb_sql.members)
 
 
 def baseline_pandas(config: StepConfig) -> dict[str, object]:
     """Baseline (b): the hand-written pandas version, loading the same tables."""
     from benchmarks.baselines import pandas_impl
 
-    with _connection(config) as connection:
-        frame = pandas_impl.members(connection, config.day)
-    return _save_members(config, "pandas", frame)
+    return _baseline(config, "pandas", pandas_impl.members)
 
 
 def definition_change(config: StepConfig) -> dict[str, object]:
-    """Edit one definition and recalculate the segments whose version changed.
+    """Edit one definition and run the measured day again with `segment-pipeline run`.
 
     The edited project is a copy under the work folder, so the benchmark's own files never
-    change; what is recalculated is what Dagster shows as stale: the edited segment and
-    every segment that references it.
+    change. The run recalculates what the edit made stale (the edited segment and every
+    segment that references it); the others are evaluated as on any re-run of the day.
     """
     from segment_pipeline.definitions.project import load_project
 
@@ -256,7 +276,7 @@ def definition_change(config: StepConfig) -> dict[str, object]:
     before = load_project(PROJECT_DIR).segments
     after = load_project(changed_dir).segments
     stale = [name for name, segment in after.items() if segment.version != before[name].version]
-    return {"stale_segments": stale, **_materialize(config, changed_dir, stale)}
+    return {"stale_segments": stale, **_cli_run(config, config.day, config.day, changed_dir)}
 
 
 STEPS: dict[str, Callable[[StepConfig], dict[str, object]]] = {
@@ -265,10 +285,7 @@ STEPS: dict[str, Callable[[StepConfig], dict[str, object]]] = {
         generate,
         ingest_history,
         backfill,
-        ingest_day,
-        daily_partition,
-        daily_run_dagster,
-        membership,
+        daily_run,
         baseline_duckdb_sql,
         baseline_pandas,
         definition_change,

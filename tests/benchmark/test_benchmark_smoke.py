@@ -1,8 +1,9 @@
-"""Smoke test of the benchmark: the documented command runs every step at `small` scale.
+"""Smoke test of the benchmark: the documented command runs every step at `tiny` scale.
 
 No timing is asserted (figures on a shared CI machine mean nothing); what must hold is that
-every step runs from a clean work folder, that each figure is reported, and that both
-baselines compute exactly the pipeline's member sets for all 20 segments.
+every step runs from a clean work folder, that each figure and target ratio is reported,
+that both baselines compute exactly the members the pipeline's run wrote for all 20
+segments, and that the check does fail when a baseline's result is wrong.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from benchmarks.run import STEPS
@@ -19,26 +21,33 @@ from benchmarks.run import STEPS
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
-def test_small_benchmark_runs_and_baselines_agree(tmp_path: Path) -> None:
-    results = tmp_path / "results.json"
-    completed = subprocess.run(
+def _benchmark(work_dir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "benchmarks.run",
             "--scale",
-            "small",
+            "tiny",
+            "--backfill-days",
+            "3",
             "--work-dir",
-            str(tmp_path / "bench"),
-            "--json",
-            str(results),
+            str(work_dir),
+            *arguments,
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+@pytest.mark.slow
+def test_tiny_benchmark_runs_and_baselines_agree_and_a_wrong_baseline_fails(
+    tmp_path: Path,
+) -> None:
+    results, work_dir = tmp_path / "results.json", tmp_path / "bench"
+    completed = _benchmark(work_dir, "--json", str(results))
     assert completed.returncode == 0, completed.stderr[-3000:] + completed.stdout[-3000:]
     document = json.loads(results.read_text())
 
@@ -48,20 +57,31 @@ def test_small_benchmark_runs_and_baselines_agree(tmp_path: Path) -> None:
         assert figure["cpu_seconds"] > 0, step
         assert figure["peak_rss_mb"] > 0, step
     assert document["figures"]["definition_change"]["stale_segments"]
+    assert document["figures"]["backfill"]["partitions"] == 3
 
     agreement = document["agreement"]
     assert agreement["pipeline_equals_duckdb_sql"], agreement["mismatches"]
     assert agreement["pipeline_equals_pandas"], agreement["mismatches"]
     members = agreement["members"]
     assert len(members) == 20
-    assert sum(1 for count in members.values() if count > 0) >= 15, members
-
+    assert sum(1 for count in members.values() if count > 0) >= 10, members
     assert set(document["ratios"]) == {
-        "daily_partition_over_duckdb_sql",
-        "membership_over_duckdb_sql",
-        "pandas_over_daily_partition",
-        "pandas_over_membership",
-        "daily_partition_over_duckdb_sql_cpu",
-        "membership_over_duckdb_sql_cpu",
+        "daily_run_over_baseline_a",
+        "daily_run_over_baseline_a_cpu",
+        "recalculation_over_baseline_a",
+        "backfill_over_daily_run",
+        "backfill_over_days_times_daily_run",
+        "baseline_b_over_daily_run",
     }
     assert "baseline (a)" in completed.stdout
+
+    # Plant a wrong result: baseline (a) loses one member of one segment.
+    planted = work_dir / "tiny" / "members_duckdb_sql.parquet"
+    frame = pd.read_parquet(planted)
+    segment = frame["segment"].iloc[0]
+    frame.drop(index=frame.index[0]).to_parquet(planted, index=False)
+    checked = _benchmark(work_dir, "--check-only")
+    assert checked.returncode == 1, checked.stderr
+    assert f"baseline duckdb_sql disagrees on {segment}: 1 members only in the pipeline" in (
+        checked.stderr
+    )
