@@ -3,7 +3,8 @@
 No timing is asserted (figures on a shared CI machine mean nothing); what must hold is that
 every step runs from a clean work folder, that each figure and target ratio is reported,
 that both baselines compute exactly the members the pipeline's run wrote for all 20
-segments, and that the check does fail when a baseline's result is wrong.
+segments, that the plot of the cost of a day is drawn from the results, and that the check
+does fail when a baseline's result is wrong.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from benchmarks.plot import plot
 from benchmarks.run import STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +76,8 @@ def test_tiny_benchmark_runs_and_baselines_agree_and_a_wrong_baseline_fails(
         "baseline_b_over_daily_run",
     }
     assert "baseline (a)" in completed.stdout
+    png = plot(work_dir, tmp_path / "day_cost.png")
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
     # Plant a wrong result: baseline (a) loses one member of one segment.
     planted = work_dir / "tiny" / "members_duckdb_sql.parquet"
