@@ -240,8 +240,11 @@ def run(obj: Context, start: datetime, end: datetime) -> None:
     from segment_pipeline.orchestrate.launch import run_partitions
 
     began = time.perf_counter()
-    run_id = run_partitions(obj.writing_settings(), start.date(), end.date())
-    console.print(f"run {run_id} finished in {time.perf_counter() - began:.1f}s")
+    run_ids = run_partitions(obj.writing_settings(), start.date(), end.date())
+    console.print(
+        f"{len(run_ids)} runs (one a day, the last {run_ids[-1]}) finished in "
+        f"{time.perf_counter() - began:.1f}s"
+    )
     _summary(obj, start.date(), end.date())
 
 

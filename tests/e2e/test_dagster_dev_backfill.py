@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from segment_pipeline.definitions.project import load_project
+from tests.ui_backfill import RANGE_END, RANGE_START
 
 from .server import BIN, SETTINGS, DagsterDev, sample_days
 
@@ -23,8 +24,6 @@ JOB = "daily_segments"
 TABLES = ("segment_snapshots", "segment_deltas", "segment_history")
 BACKFILL_TIMEOUT = 300
 CLI_TIMEOUT = 180
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 
 REPOSITORIES_QUERY = """
 query Repositories {

@@ -21,8 +21,9 @@ import yaml
 
 from segment_pipeline.generate import GenerateParams, generate_landing
 from segment_pipeline.orchestrate.definitions import build_definitions
-from segment_pipeline.orchestrate.launch import RANGE_END, RANGE_START, run_partitions
+from segment_pipeline.orchestrate.launch import run_partitions
 from segment_pipeline.settings import Settings
+from tests.ui_backfill import single_run_backfill_tags
 from tests.webhook_receiver import Receiver
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,7 +94,7 @@ def materialize_range(
     with nullcontext(instance) if instance else dg.DagsterInstance.ephemeral() as used:
         return job.execute_in_process(
             asset_selection=list(keys),
-            tags={RANGE_START: start.isoformat(), RANGE_END: end.isoformat()},
+            tags=single_run_backfill_tags(start, end),
             instance=used,
             run_config=run_config,
             raise_on_error=False,

@@ -14,8 +14,9 @@ import dagster as dg
 import pytest
 
 from segment_pipeline.orchestrate.definitions import build_definitions
-from segment_pipeline.orchestrate.launch import QUIET, RANGE_END, RANGE_START
+from segment_pipeline.orchestrate.launch import QUIET
 from segment_pipeline.settings import Settings
+from tests.ui_backfill import single_run_backfill_tags
 
 DAYS = (date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7))
 BEFORE = "2025-12-01T00:00:00Z"
@@ -49,7 +50,7 @@ class Runner:
         options: dict[str, object] = (
             {"partition_key": days[0].isoformat()}
             if len(days) == 1
-            else {"tags": {RANGE_START: days[0].isoformat(), RANGE_END: days[-1].isoformat()}}
+            else {"tags": single_run_backfill_tags(days[0], days[-1])}
         )
         result = dg.materialize(
             list(defs.assets or []),
