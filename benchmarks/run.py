@@ -35,7 +35,10 @@ STEPS = {
     "baseline_duckdb_sql": "baseline (a): plain DuckDB SQL, members only",
     "baseline_pandas": "baseline (b): hand-written pandas, members only",
     "definition_change": "the same day after one definition change (run)",
+    "model_cost": "fit-score model for the day, in the pipeline (issue 21)",
 }
+#: Steps that are modules of their own (the others are functions of `benchmarks.steps`).
+STEP_MODULES = {"model_cost": "benchmarks.model_cost"}
 #: Member sets compared: each baseline's against the pipeline's.
 BASELINES = ("duckdb_sql", "pandas")
 
@@ -147,6 +150,8 @@ def ratios(figures: dict[str, dict[str, object]]) -> dict[str, float]:
             times=float(figures["backfill"]["partitions"]),  # type: ignore[arg-type]
         ),
         "baseline_b_over_daily_run": ratio("baseline_pandas", "daily_run"),
+        "model_over_select_alone": figures["model_cost"]["over_select_alone"],  # type: ignore[dict-item]
+        "model_over_tables_and_select": figures["model_cost"]["over_tables_and_select"],  # type: ignore[dict-item]
     }
 
 
@@ -217,9 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     for step in STEPS:
         print(f"... {STEPS[step]}", file=sys.stderr, flush=True)
         try:
-            measured: Measurement = run_step(
-                step, python_command("benchmarks.steps", step, str(config_path)), env=env
+            command = (
+                python_command(STEP_MODULES[step], str(config_path))
+                if step in STEP_MODULES
+                else python_command("benchmarks.steps", step, str(config_path))
             )
+            measured: Measurement = run_step(step, command, env=env)
         except StepFailed as error:
             print(error, file=sys.stderr)
             return 2
@@ -232,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         "machine": _machine(config),
         "figures": figures,
         "ratios": ratios(figures),
-        "agreement": agreement(config, _segments()),
+        "agreement": {
+            **agreement(config, _segments()),
+            "model_scores_agree": figures["model_cost"]["scores_agree"],
+        },
     }
     text = json.dumps(document, indent=2, default=str)
     (config.root / "results.json").write_text(text)
@@ -254,6 +265,9 @@ def _report_agreement(agreed: dict[str, object]) -> int:
     """Exit status of the check: 1, with a line per differing segment, when a baseline's
     members differ from the pipeline's."""
     mismatches: list[dict[str, object]] = agreed["mismatches"]  # type: ignore[assignment]
+    if agreed.get("model_scores_agree") is False:
+        print("the fit-score model's SELECT alone disagrees with the pipeline", file=sys.stderr)
+        return 1
     for mismatch in mismatches:
         print(
             f"baseline {mismatch['baseline']} disagrees on {mismatch['segment']}: "

@@ -74,7 +74,11 @@ def test_tiny_benchmark_runs_and_baselines_agree_and_a_wrong_baseline_fails(
         "backfill_over_daily_run",
         "backfill_over_days_times_daily_run",
         "baseline_b_over_daily_run",
+        "model_over_select_alone",
+        "model_over_tables_and_select",
     }
+    assert document["figures"]["model_cost"]["companies_scored"] > 0
+    assert agreement["model_scores_agree"]
     assert "baseline (a)" in completed.stdout
     png = plot(work_dir, tmp_path / "day_cost.png")
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
