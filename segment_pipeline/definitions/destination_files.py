@@ -32,11 +32,27 @@ DESTINATION_TYPES: dict[str, type[WebhookDestination] | type[CsvDestination]] = 
 }
 
 
+def _unknown(
+    file: Path, path: str, kind: str, names: tuple[str, ...], known: Collection[str]
+) -> list[DefinitionError]:
+    """A mistake for each name under `<path>.<kind>s` that is not one of `known`."""
+    return [
+        DefinitionError(
+            file,
+            join_path(join_path(path, f"{kind}s"), position),
+            f"unknown {kind} {name!r}{did_you_mean(name, known)}",
+        )
+        for position, name in enumerate(names)
+        if name not in known
+    ]
+
+
 def load_destinations(
-    file: Path, segments: Collection[str]
+    file: Path, segments: Collection[str], journeys: Collection[str]
 ) -> tuple[tuple[Destination, ...], list[DefinitionError]]:
     """Every destination in `file` (none when the file is absent) and every mistake,
-    including a name in `segments:` that is not one of `segments`."""
+    including a name in `segments:` (`journeys:`) that is not one of `segments`
+    (`journeys`)."""
     if not file.is_file():
         return (), []
     try:
@@ -67,15 +83,8 @@ def load_destinations(
         except ValidationError as error:
             errors.extend(validation_errors(file, error, model, prefix=path))
             continue
-        for position, name in enumerate(destination.segments or ()):
-            if name not in segments:
-                errors.append(
-                    DefinitionError(
-                        file,
-                        join_path(join_path(path, "segments"), position),
-                        f"unknown segment {name!r}{did_you_mean(name, segments)}",
-                    )
-                )
+        errors.extend(_unknown(file, path, "segment", destination.segments or (), segments))
+        errors.extend(_unknown(file, path, "journey", destination.journeys, journeys))
         if destination.name in names:
             errors.append(
                 DefinitionError(

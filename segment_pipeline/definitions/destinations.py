@@ -1,4 +1,8 @@
-"""`destinations.yml`: where each day's changes are handed to consumers (SPEC 4.3)."""
+"""`destinations.yml`: where each day's changes are handed to consumers (SPEC 4.3).
+
+`segments:` unset means every segment; `journeys:` unset means none. A journey's entrants
+are messages to people, so a destination starts sending them only when it names the journey.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ class WebhookDestination(BaseModel):
     url: str = Field(pattern=r"^https?://")
     secret_env: str = Field(min_length=1)
     segments: tuple[str, ...] | None = None
+    journeys: tuple[str, ...] = ()
     batch_size: int = Field(default=1000, ge=1, le=1000)
 
     def wants(self, segment: str) -> bool:
@@ -35,6 +40,7 @@ class CsvDestination(BaseModel):
     type: Literal["csv"]
     path: str = Field(min_length=1)
     segments: tuple[str, ...] | None = None
+    journeys: tuple[str, ...] = ()
 
     def wants(self, segment: str) -> bool:
         """Whether this destination receives the changes of `segment` (all when unset)."""

@@ -97,13 +97,13 @@ def load_usable_project(project_dir: Path) -> tuple[Project, Broken]:
     errors.extend(reference_errors)
     usable = _usable_segments(loaded, files, errors, broken)
     order, _ = check_references(usable, declared, sources.contacts_have_company)
-    journeys = _load_journeys(project_dir, declared, errors)
-    journeys = _usable_journeys(journeys, usable, errors, broken)
+    loaded_journeys = _load_journeys(project_dir, declared, errors)
+    journeys = _usable_journeys(loaded_journeys, usable, errors, broken)
     destinations, destination_errors = load_destinations(
-        project_dir / "destinations.yml", set(declared)
+        project_dir / "destinations.yml", set(declared), set(loaded_journeys)
     )
     errors.extend(destination_errors)
-    destinations = _usable_destinations(destinations, usable, destination_errors, broken)
+    destinations = _usable_destinations(destinations, usable, journeys, destination_errors, broken)
     broken.errors.extend(errors)
     project = Project(
         directory=project_dir,
@@ -182,19 +182,23 @@ def _usable_journeys(
 def _usable_destinations(
     destinations: tuple[Destination, ...],
     segments: dict[str, Segment],
+    journeys: dict[str, Journey],
     errors: list[DefinitionError],
     broken: Broken,
 ) -> tuple[Destination, ...]:
-    """Destinations without a mistake of their own, naming only segments that load."""
+    """Destinations without a mistake of their own, naming only segments and journeys that
+    load."""
     usable: list[Destination] = []
     for destination in destinations:
-        missing = [name for name in destination.segments or () if name not in segments]
+        missing = [
+            f"segment {name}" for name in destination.segments or () if name not in segments
+        ] + [f"journey {name}" for name in destination.journeys if name not in journeys]
         if missing:
             broken.by_kind.setdefault("destinations", {})[destination.name] = [
                 DefinitionError(
                     "destinations.yml",
                     destination.name,
-                    f"segment {missing[0]} is not loaded; fix its file",
+                    f"{missing[0]} is not loaded; fix its file",
                 )
             ]
         else:

@@ -1,4 +1,4 @@
-"""A day's delta as plain, ordered records: the one shape every destination hands out.
+"""A day's delta or entrants as plain, ordered records: what every destination hands out.
 
 Delivering the same day twice must produce the same bytes (a re-sent webhook batch is
 byte-identical, a re-exported CSV file is the same file), so the row order and the text
@@ -11,21 +11,10 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 
-#: The columns of `segment_deltas` (SPEC 6), in table order.
-DELTA_COLUMNS: tuple[str, ...] = (
-    "snapshot_date",
-    "segment",
-    "entity_type",
-    "entity_id",
-    "change",
-    "reason",
-    "reason_detail",
-    "joined_at",
-    "definition_version",
-)
+from segment_pipeline.deliver.feeds import SEGMENT_CHANGES, Feed
 
-#: Row order of every export: removals before additions, then by entity.
-ORDER: tuple[str, ...] = ("change", "entity_type", "entity_id")
+#: The columns of `segment_deltas` (SPEC 6), in table order.
+DELTA_COLUMNS: tuple[str, ...] = SEGMENT_CHANGES.columns
 
 Record = dict[str, str | None]
 
@@ -44,34 +33,36 @@ def iso_timestamp(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _text(column: str, value: object) -> str | None:
+def _text(feed: Feed, column: str, value: object) -> str | None:
     """One cell as text; SQL NULL, NaN and NaT all become None."""
     if value is None or pd.isna(value):
         return None
-    if column == "snapshot_date":
+    if column in feed.shape.date_columns:
         return iso_date(value if isinstance(value, date) else pd.Timestamp(str(value)))
-    if column == "joined_at":
+    if column in feed.shape.timestamp_columns:
         return iso_timestamp(value if isinstance(value, datetime) else pd.Timestamp(str(value)))
     return str(value)
 
 
-def change_records(deltas: pd.DataFrame, segment: str, snapshot_date: date) -> list[Record]:
-    """The delta's rows as text records in `ORDER`, checked to be this segment's day.
+def feed_records(frame: pd.DataFrame, feed: Feed, day: date) -> list[Record]:
+    """The frame's rows as text records in the feed's order, checked to be the feed's day.
 
-    A frame holding another segment's or another day's rows is a bug upstream, and sending
-    it to an external system cannot be undone, so it is refused rather than filtered.
+    A frame holding another segment's (journey's) or another day's rows is a bug upstream,
+    and sending it to an external system cannot be undone, so it is refused, not filtered.
     """
-    missing = [column for column in DELTA_COLUMNS if column not in deltas.columns]
+    shape = feed.shape
+    missing = [column for column in shape.columns if column not in frame.columns]
     if missing:
-        raise ValueError(f"the delta frame lacks the columns {', '.join(missing)}")
+        raise ValueError(f"the {shape.items} frame lacks the columns {', '.join(missing)}")
     records = [
-        {column: _text(column, row[column]) for column in DELTA_COLUMNS}
-        for row in deltas.to_dict("records")
+        {column: _text(feed, column, row[column]) for column in shape.columns}
+        for row in frame.to_dict("records")
     ]
-    day = snapshot_date.isoformat()
-    strays = {(r["segment"], r["snapshot_date"]) for r in records} - {(segment, day)}
+    iso = day.isoformat()
+    strays = {(r[shape.subject], r[shape.day_column]) for r in records} - {(feed.name, iso)}
     if strays:
         raise ValueError(
-            f"the delta of {segment} for {day} holds rows of {sorted(strays, key=str)}"
+            f"the {shape.items} frame of {feed.describe()} for {iso} holds rows of "
+            f"{sorted(strays, key=str)}"
         )
-    return sorted(records, key=lambda record: tuple(record[key] or "" for key in ORDER))
+    return sorted(records, key=lambda record: tuple(record[key] or "" for key in shape.order))

@@ -13,6 +13,7 @@ from typing import Literal
 
 from sqlglot import exp
 
+from segment_pipeline.deliver.feeds import Feed
 from segment_pipeline.warehouse.engine import Warehouse
 
 DELIVERIES_TABLE = "deliveries"
@@ -20,6 +21,7 @@ DELIVERIES_TABLE = "deliveries"
 DELIVERIES_COLUMNS: dict[str, str] = {
     "destination": "VARCHAR",
     "segment": "VARCHAR",
+    "journey": "VARCHAR",
     "snapshot_date": "DATE",
     "batch": "INTEGER",
     "idempotency_key": "VARCHAR",
@@ -36,10 +38,15 @@ Status = Literal["delivered", "failed"]
 
 @dataclass(frozen=True)
 class Attempt:
-    """One POST of one batch and how it ended; `attempt` counts from 1 within a run."""
+    """One POST of one batch and how it ended; `attempt` counts from 1 within a run.
+
+    Exactly one of `segment` and `journey` is set: whose changes, or entrants, were sent.
+    `snapshot_date` is the day delivered (a journey's `entered_on`).
+    """
 
     destination: str
-    segment: str
+    segment: str | None
+    journey: str | None
     snapshot_date: date
     batch: int
     idempotency_key: str
@@ -84,7 +91,7 @@ def record_attempt(warehouse: Warehouse, attempt: Attempt) -> None:
 
 
 def delivered_bodies(
-    warehouse: Warehouse, destination: str, segment: str, snapshot_date: date
+    warehouse: Warehouse, destination: str, feed: Feed, snapshot_date: date
 ) -> dict[str, str]:
     """Idempotency key -> SHA-256 of the body the receiver got last for that key.
 
@@ -99,7 +106,7 @@ def delivered_bodies(
         .from_(DELIVERIES_TABLE)
         .where(
             exp.column("destination").eq(exp.Literal.string(destination)),
-            exp.column("segment").eq(exp.Literal.string(segment)),
+            exp.column(feed.shape.subject).eq(exp.Literal.string(feed.name)),
             exp.column("snapshot_date").eq(_literal(snapshot_date, "DATE")),
             exp.column("status").eq(exp.Literal.string("delivered")),
         )

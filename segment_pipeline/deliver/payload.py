@@ -13,22 +13,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from segment_pipeline.deliver.changes import Record
-
-#: The fields of one change in a batch; segment and day are stated once, at the top.
-CHANGE_FIELDS: tuple[str, ...] = (
-    "entity_type",
-    "entity_id",
-    "change",
-    "reason",
-    "reason_detail",
-    "joined_at",
-    "definition_version",
-)
+from segment_pipeline.deliver.feeds import Feed
 
 
 @dataclass(frozen=True)
 class Batch:
-    """One POST body: batch `index` (1-based) of `batches` for a segment and day."""
+    """One POST body: batch `index` (1-based) of `batches` for a feed and day."""
 
     index: int
     batches: int
@@ -42,9 +32,10 @@ class Batch:
         return hashlib.sha256(self.body).hexdigest()
 
 
-def idempotency_key(segment: str, snapshot_date: date, index: int) -> str:
-    """`<segment>:<YYYY-MM-DD>:<batch>`: the slot a batch fills at the receiver."""
-    return f"{segment}:{snapshot_date.isoformat()}:{index}"
+def idempotency_key(feed: Feed, day: date, index: int) -> str:
+    """`<segment>:<YYYY-MM-DD>:<batch>` (`journey:<journey>:...` for entrants): the slot a
+    batch fills at the receiver."""
+    return f"{feed.key}:{day.isoformat()}:{index}"
 
 
 def encode(document: object) -> bytes:
@@ -58,28 +49,27 @@ def signature(body: bytes, secret: str) -> str:
     return f"sha256={digest}"
 
 
-def build_batches(
-    segment: str, snapshot_date: date, records: list[Record], batch_size: int
-) -> list[Batch]:
-    """Split ordered change records into batches of at most `batch_size` changes.
+def build_batches(feed: Feed, day: date, records: list[Record], batch_size: int) -> list[Batch]:
+    """Split ordered records into batches of at most `batch_size` records.
 
-    A day without changes yields no batch at all: a receiver hears only about changes.
+    A day without records yields no batch at all: a receiver hears only about changes.
     """
+    shape = feed.shape
     chunks = [records[start : start + batch_size] for start in range(0, len(records), batch_size)]
     batches = []
     for index, chunk in enumerate(chunks, start=1):
         document = {
-            "segment": segment,
-            "snapshot_date": snapshot_date.isoformat(),
+            shape.subject: feed.name,
+            shape.day_column: day.isoformat(),
             "batch": index,
             "batches": len(chunks),
-            "changes": [{field: record[field] for field in CHANGE_FIELDS} for record in chunk],
+            shape.items: [{f: record[f] for f in shape.item_fields} for record in chunk],
         }
         batches.append(
             Batch(
                 index=index,
                 batches=len(chunks),
-                idempotency_key=idempotency_key(segment, snapshot_date, index),
+                idempotency_key=idempotency_key(feed, day, index),
                 body=encode(document),
                 size=len(chunk),
             )

@@ -1,12 +1,13 @@
-"""Signed webhook delivery of a day's delta: batched, retried, recorded, sent once.
+"""Signed webhook delivery of a day's delta or entrants: batched, retried, recorded, sent once.
 
 Idempotency: every batch carries `Idempotency-Key: <segment>:<YYYY-MM-DD>:<batch>` (the key
-the issue asks for), a stable name for the slot the batch fills at the receiver. Whether a
-batch is sent is decided by the `deliveries` table, not by the key alone: a batch is skipped
-when the body the receiver last accepted under that key has the same SHA-256, and sent
-again when the day was recomputed into different content. A receiver should therefore treat
-a repeated key with a different body (a different `X-Signature`) as a replacement of that
-slot, and a repeated key with the same body as a duplicate it can ignore.
+the issue asks for; `journey:<journey>:<YYYY-MM-DD>:<batch>` for a journey's entrants), a
+stable name for the slot the batch fills at the receiver. Whether a batch is sent is decided
+by the `deliveries` table, not by the key alone: a batch is skipped when the body the
+receiver last accepted under that key has the same SHA-256, and sent again when the day was
+recomputed into different content. A receiver should therefore treat a repeated key with a
+different body (a different `X-Signature`) as a replacement of that slot, and a repeated key
+with the same body as a duplicate it can ignore.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from segment_pipeline.definitions.destinations import WebhookDestination
-from segment_pipeline.deliver.changes import change_records
+from segment_pipeline.deliver.changes import feed_records
 from segment_pipeline.deliver.deliveries import (
     Attempt,
     delivered_bodies,
     ensure_deliveries_table,
     record_attempt,
 )
+from segment_pipeline.deliver.feeds import Feed
 from segment_pipeline.deliver.payload import Batch, build_batches, signature
 from segment_pipeline.deliver.transport import PostOutcome, post
 from segment_pipeline.errors import DeliveryError
@@ -49,7 +51,7 @@ class _Target:
 
     warehouse: Warehouse
     destination: WebhookDestination
-    segment: str
+    feed: Feed
     snapshot_date: date
     secret: str
     max_attempts: int
@@ -91,7 +93,8 @@ def _record(target: _Target, batch: Batch, attempt: int, outcome: PostOutcome) -
         target.warehouse,
         Attempt(
             destination=target.destination.name,
-            segment=target.segment,
+            segment=target.feed.name if target.feed.shape.subject == "segment" else None,
+            journey=target.feed.name if target.feed.shape.subject == "journey" else None,
             snapshot_date=target.snapshot_date,
             batch=batch.index,
             idempotency_key=batch.idempotency_key,
@@ -110,7 +113,7 @@ def _failure(target: _Target, batch: Batch, attempts: int, outcome: PostOutcome)
         f"webhook destination {target.destination.name} ({_display_url(target.destination.url)})"
     )
     what = (
-        f"batch {batch.index} of {batch.batches} of segment {target.segment} "
+        f"batch {batch.index} of {batch.batches} of {target.feed.describe()} "
         f"for {target.snapshot_date.isoformat()}"
     )
     if outcome.retryable:
@@ -140,16 +143,17 @@ def _send(target: _Target, batch: Batch) -> int:
 def deliver_webhook(
     warehouse: Warehouse,
     destination: WebhookDestination,
-    segment: str,
+    feed: Feed,
     snapshot_date: date,
-    deltas: pd.DataFrame,
+    frame: pd.DataFrame,
     *,
     secret: str,
     max_attempts: int = 5,
     backoff_seconds: float = 0.5,
     timeout_seconds: float = 10,
 ) -> DeliveryReport:
-    """POST a segment's changes for one day as signed JSON batches, each exactly once.
+    """POST a feed's records for one day (a segment's changes, a journey's entrants) as
+    signed JSON batches, each exactly once.
 
     Batches go in order; a failed attempt is retried after `backoff_seconds * 2**n`
     (n = 0, 1, ...) on a connection error, a timeout, 429 or 5xx, and any other non-2xx
@@ -158,18 +162,18 @@ def deliver_webhook(
     and a re-run starts from the first batch the receiver does not hold. A day without
     changes sends nothing. Must not run inside `Warehouse.transaction()`.
     """
-    if not destination.wants(segment):
-        raise ValueError(f"destination {destination.name} does not take segment {segment}")
+    if not feed.taken_by(destination):
+        raise ValueError(f"destination {destination.name} does not take {feed.describe()}")
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
     ensure_deliveries_table(warehouse)
-    records = change_records(deltas, segment, snapshot_date)
-    batches = build_batches(segment, snapshot_date, records, destination.batch_size)
-    already = delivered_bodies(warehouse, destination.name, segment, snapshot_date)
+    records = feed_records(frame, feed, snapshot_date)
+    batches = build_batches(feed, snapshot_date, records, destination.batch_size)
+    already = delivered_bodies(warehouse, destination.name, feed, snapshot_date)
     target = _Target(
         warehouse=warehouse,
         destination=destination,
-        segment=segment,
+        feed=feed,
         snapshot_date=snapshot_date,
         secret=secret,
         max_attempts=max_attempts,

@@ -29,7 +29,9 @@ import dagster as dg
 import pandas as pd
 from sqlglot import exp
 
+from segment_pipeline.deliver.feeds import JOURNEY_ENTRANTS
 from segment_pipeline.errors import SegmentPipelineError
+from segment_pipeline.evaluate.journeys import ENTRANTS_VIEW
 from segment_pipeline.orchestrate.warehouse_resource import WarehouseResource
 from segment_pipeline.sql import col, lit
 from segment_pipeline.warehouse.engine import Warehouse
@@ -74,6 +76,27 @@ def read_deltas(warehouse: Warehouse, segment: str, day: date) -> pd.DataFrame:
         ("change", "entity_type", "entity_id"),
         col("segment").eq(lit(segment)),
         col("snapshot_date").eq(lit(day)),
+    )
+    return warehouse.query(query)
+
+
+def read_entrants(warehouse: Warehouse, journey: str, trigger: str, day: date) -> pd.DataFrame:
+    """Who entered `journey` on `day` (`journey_entrants` columns), by entity.
+
+    Enrolment keeps no record of its own runs, so "computed" is judged by the trigger's
+    snapshot of the day (a journey day needs it) and by the view existing at all.
+    """
+    _require(warehouse, trigger, day)
+    if not warehouse.table_exists(ENTRANTS_VIEW):
+        raise NotMaterialized(
+            f"journey {journey} has no enrolments yet: materialise journeys/{journey} "
+            f"partition {day.isoformat()} first"
+        )
+    query = (
+        exp.select(*(col(name) for name in JOURNEY_ENTRANTS.columns))
+        .from_(ENTRANTS_VIEW)
+        .where(col("journey").eq(lit(journey)), col("entered_on").eq(lit(day)))
+        .order_by(*(col(name) for name in JOURNEY_ENTRANTS.order))
     )
     return warehouse.query(query)
 

@@ -485,6 +485,8 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         "destination mistakes",
         {
             "segments/big.yml": BIG,
+            "journeys/welcome.yml": "trigger_segment: big\nstarts_on: 2026-01-05\n"
+            "duration_days: 7\n",
             "destinations.yml": """
             - name: hook
               type: webhook
@@ -494,6 +496,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
               type: csv
               path: exports/
               segments: [big, bog]
+              journeys: [welcom]
             - name: other
               type: kafka
             """,
@@ -501,6 +504,8 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "project/destinations.yml: [0].url: must match ^https?://, got 'ftp://example.com'",
             "project/destinations.yml: [1].segments[1]: unknown segment 'bog' (did you mean big?)",
+            "project/destinations.yml: [1].journeys[0]: unknown journey 'welcom' "
+            "(did you mean welcome?)",
             "project/destinations.yml: [2]: type must be one of webhook, csv, got 'kafka'",
         ],
     ),

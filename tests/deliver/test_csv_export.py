@@ -10,8 +10,10 @@ import pytest
 from segment_pipeline.definitions.destinations import CsvDestination
 from segment_pipeline.deliver import csv_export, export_csv
 from segment_pipeline.deliver.changes import DELTA_COLUMNS
+from segment_pipeline.deliver.feeds import Feed
 
 DAY = date(2026, 3, 1)
+ENGAGED = Feed.segment("engaged")
 
 
 @pytest.fixture
@@ -25,7 +27,7 @@ def read(path):
 
 
 def test_writes_the_day_file_in_a_deterministic_order(destination, deltas, tmp_path):
-    path = export_csv(destination, "engaged", DAY, deltas(7))
+    path = export_csv(destination, ENGAGED, DAY, deltas(7))
 
     assert path == tmp_path / "exports" / "engaged" / "2026-03-01.csv"
     header, *rows = read(path)
@@ -53,17 +55,17 @@ def test_writes_the_day_file_in_a_deterministic_order(destination, deltas, tmp_p
 
 def test_same_delta_gives_the_same_bytes_whatever_the_row_order(destination, deltas):
     frame = deltas(40)
-    first = export_csv(destination, "engaged", DAY, frame).read_bytes()
+    first = export_csv(destination, ENGAGED, DAY, frame).read_bytes()
     second = export_csv(
-        destination, "engaged", DAY, frame.sample(frac=1, random_state=3)
+        destination, ENGAGED, DAY, frame.sample(frac=1, random_state=3)
     ).read_bytes()
 
     assert first == second
 
 
 def test_rerun_replaces_the_file_and_leaves_no_temporary(destination, deltas):
-    export_csv(destination, "engaged", DAY, deltas(10))
-    path = export_csv(destination, "engaged", DAY, deltas(2, version="v2"))
+    export_csv(destination, ENGAGED, DAY, deltas(10))
+    path = export_csv(destination, ENGAGED, DAY, deltas(2, version="v2"))
 
     _header, *rows = read(path)
     assert len(rows) == 2
@@ -72,7 +74,7 @@ def test_rerun_replaces_the_file_and_leaves_no_temporary(destination, deltas):
 
 
 def test_a_failed_write_keeps_the_previous_file(destination, deltas, monkeypatch):
-    path = export_csv(destination, "engaged", DAY, deltas(5))
+    path = export_csv(destination, ENGAGED, DAY, deltas(5))
     before = path.read_bytes()
 
     def failing_replace(source, target):
@@ -80,14 +82,14 @@ def test_a_failed_write_keeps_the_previous_file(destination, deltas, monkeypatch
 
     monkeypatch.setattr(csv_export.os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
-        export_csv(destination, "engaged", DAY, deltas(9))
+        export_csv(destination, ENGAGED, DAY, deltas(9))
 
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == ["2026-03-01.csv"]
 
 
 def test_an_empty_day_still_gets_a_header(destination, deltas):
-    header, *rows = read(export_csv(destination, "engaged", DAY, deltas(0)))
+    header, *rows = read(export_csv(destination, ENGAGED, DAY, deltas(0)))
 
     assert header == list(DELTA_COLUMNS)
     assert rows == []
@@ -99,4 +101,4 @@ def test_a_segment_the_destination_does_not_take_is_refused(tmp_path, deltas):
     )
 
     with pytest.raises(ValueError, match="does not take segment engaged"):
-        export_csv(only_churn, "engaged", DAY, deltas(1))
+        export_csv(only_churn, ENGAGED, DAY, deltas(1))

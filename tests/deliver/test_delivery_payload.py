@@ -10,16 +10,18 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from segment_pipeline.deliver.changes import change_records, iso_timestamp
+from segment_pipeline.deliver.changes import feed_records, iso_timestamp
+from segment_pipeline.deliver.feeds import Feed
 from segment_pipeline.deliver.payload import build_batches, idempotency_key, signature
 
 DAY = date(2026, 3, 1)
+ENGAGED = Feed.segment("engaged")
 
 
 def test_batches_hold_at_most_batch_size_changes(deltas):
-    records = change_records(deltas(2500), "engaged", DAY)
+    records = feed_records(deltas(2500), ENGAGED, DAY)
 
-    batches = build_batches("engaged", DAY, records, 1000)
+    batches = build_batches(ENGAGED, DAY, records, 1000)
 
     assert [b.size for b in batches] == [1000, 1000, 500]
     assert [b.idempotency_key for b in batches] == [
@@ -34,8 +36,8 @@ def test_batches_hold_at_most_batch_size_changes(deltas):
 
 
 def test_changes_are_ordered_by_change_entity_type_and_id(deltas):
-    records = change_records(deltas(30), "engaged", DAY)
-    changes = json.loads(build_batches("engaged", DAY, records, 1000)[0].body)["changes"]
+    records = feed_records(deltas(30), ENGAGED, DAY)
+    changes = json.loads(build_batches(ENGAGED, DAY, records, 1000)[0].body)["changes"]
 
     keys = [(c["change"], c["entity_type"], c["entity_id"]) for c in changes]
     assert keys == sorted(keys)
@@ -55,8 +57,8 @@ def test_body_bytes_do_not_depend_on_input_order(deltas):
     frame = deltas(50)
     shuffled = frame.sample(frac=1, random_state=7).reset_index(drop=True)
 
-    first = build_batches("engaged", DAY, change_records(frame, "engaged", DAY), 20)
-    second = build_batches("engaged", DAY, change_records(shuffled, "engaged", DAY), 20)
+    first = build_batches(ENGAGED, DAY, feed_records(frame, ENGAGED, DAY), 20)
+    second = build_batches(ENGAGED, DAY, feed_records(shuffled, ENGAGED, DAY), 20)
 
     assert [b.body for b in first] == [b.body for b in second]
     assert b", " not in first[0].body and b": " not in first[0].body
@@ -64,7 +66,7 @@ def test_body_bytes_do_not_depend_on_input_order(deltas):
 
 def test_nulls_and_timestamps_are_rendered_canonically(deltas):
     changes = json.loads(
-        build_batches("engaged", DAY, change_records(deltas(3), "engaged", DAY), 10)[0].body
+        build_batches(ENGAGED, DAY, feed_records(deltas(3), ENGAGED, DAY), 10)[0].body
     )["changes"]
 
     added = next(c for c in changes if c["change"] == "added")
@@ -89,15 +91,15 @@ def test_signature_is_hmac_sha256_of_the_body():
 
 
 def test_idempotency_key_names_segment_day_and_batch():
-    assert idempotency_key("engaged", DAY, 2) == "engaged:2026-03-01:2"
+    assert idempotency_key(ENGAGED, DAY, 2) == "engaged:2026-03-01:2"
 
 
 def test_an_empty_delta_gives_no_batch(deltas):
-    assert build_batches("engaged", DAY, change_records(deltas(0), "engaged", DAY), 10) == []
+    assert build_batches(ENGAGED, DAY, feed_records(deltas(0), ENGAGED, DAY), 10) == []
 
 
 def test_rows_of_another_segment_or_day_are_refused(deltas):
     with pytest.raises(ValueError, match="holds rows of"):
-        change_records(deltas(3, segment="other"), "engaged", DAY)
+        feed_records(deltas(3, segment="other"), ENGAGED, DAY)
     with pytest.raises(ValueError, match="holds rows of"):
-        change_records(deltas(3, day=date(2026, 3, 2)), "engaged", DAY)
+        feed_records(deltas(3, day=date(2026, 3, 2)), ENGAGED, DAY)

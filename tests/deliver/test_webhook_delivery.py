@@ -14,10 +14,12 @@ from sqlglot import exp
 from segment_pipeline.definitions.destinations import WebhookDestination
 from segment_pipeline.deliver import deliver_webhook, resolve_secret
 from segment_pipeline.deliver.deliveries import DELIVERIES_COLUMNS
+from segment_pipeline.deliver.feeds import Feed
 from segment_pipeline.errors import DeliveryError
 from tests.webhook_receiver import SECRET
 
 DAY = date(2026, 3, 1)
+ENGAGED = Feed.segment("engaged")
 FAST = {"backoff_seconds": 0.01, "timeout_seconds": 2.0}
 
 
@@ -44,7 +46,7 @@ def attempts(warehouse):
 
 def send(warehouse, url, frame, **options):
     return deliver_webhook(
-        warehouse, webhook(url), "engaged", DAY, frame, secret=SECRET, **{**FAST, **options}
+        warehouse, webhook(url), ENGAGED, DAY, frame, secret=SECRET, **{**FAST, **options}
     )
 
 
@@ -122,7 +124,7 @@ def test_a_4xx_or_redirect_is_not_retried(warehouse, receiver, deltas, status):
 def test_a_wrong_secret_is_refused_by_the_receiver_and_not_retried(warehouse, receiver, deltas):
     with pytest.raises(DeliveryError, match="HTTP 401"):
         deliver_webhook(
-            warehouse, webhook(receiver.url), "engaged", DAY, deltas(5), secret="wrong", **FAST
+            warehouse, webhook(receiver.url), ENGAGED, DAY, deltas(5), secret="wrong", **FAST
         )
 
     assert [r.signature_ok for r in receiver.requests] == [False]
@@ -227,7 +229,7 @@ def test_a_smaller_batch_size_is_honoured(warehouse, receiver, deltas):
     destination = webhook(receiver.url, batch_size=100)
 
     report = deliver_webhook(
-        warehouse, destination, "engaged", DAY, deltas(250), secret=SECRET, **FAST
+        warehouse, destination, ENGAGED, DAY, deltas(250), secret=SECRET, **FAST
     )
 
     assert report.batches == 3
@@ -239,7 +241,7 @@ def test_a_segment_the_destination_does_not_take_is_refused(warehouse, receiver,
         deliver_webhook(
             warehouse,
             webhook(receiver.url),
-            "other",
+            Feed.segment("other"),
             DAY,
             deltas(1, segment="other"),
             secret=SECRET,

@@ -10,7 +10,8 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from segment_pipeline.deliver.changes import change_records
+from segment_pipeline.deliver.changes import feed_records
+from segment_pipeline.deliver.feeds import Feed
 from segment_pipeline.orchestrate.assets.destinations import destination_key
 from segment_pipeline.orchestrate.consumers import read_deltas
 from segment_pipeline.warehouse import Warehouse
@@ -34,7 +35,9 @@ IMPATIENT = {"ops": {WEBHOOK_OP: {"config": {"max_attempts": 2, "backoff_seconds
 def _deltas(pipeline: Pipeline, segments: list[str]) -> dict[tuple[str, date], list[dict]]:
     with Warehouse.open(pipeline.settings.warehouse_settings, read_only=True) as warehouse:
         return {
-            (segment, day): change_records(read_deltas(warehouse, segment, day), segment, day)
+            (segment, day): feed_records(
+                read_deltas(warehouse, segment, day), Feed.segment(segment), day
+            )
             for segment in segments
             for day in DAYS
         }

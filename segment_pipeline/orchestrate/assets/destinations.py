@@ -1,9 +1,11 @@
 """Group `destinations`: one asset per entry of destinations.yml (`destinations/<name>`).
 
 Each asset hands the daily changes (`segment_deltas`) of the segments it takes (all of them
-when `segments:` is unset) to its destination, partition by partition in date order, because
+when `segments:` is unset), and the daily entrants (`journey_entrants`) of the journeys it
+names under `journeys:`, to its destination, partition by partition in date order, because
 a receiver must see Monday's changes before Tuesday's. CSV destinations write
-`<path>/<segment>/<YYYY-MM-DD>.csv`; webhook destinations POST signed batches, each exactly
+`<path>/<segment>/<YYYY-MM-DD>.csv` and `<path>/journeys/<journey>/<YYYY-MM-DD>.csv`;
+webhook destinations POST signed batches, each exactly
 once: the `deliveries` table remembers what the receiver holds, so a re-run sends only what
 it lacks, and batches delivered before a failure stay recorded.
 
@@ -39,15 +41,18 @@ from segment_pipeline.definitions.destinations import (
 )
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.deliver import deliver_webhook, export_csv, resolve_secret
+from segment_pipeline.deliver.feeds import Feed
 from segment_pipeline.errors import ConfigError, SegmentPipelineError
+from segment_pipeline.orchestrate.assets.journeys import journey_key
 from segment_pipeline.orchestrate.assets.segments import segment_key
-from segment_pipeline.orchestrate.consumers import read_deltas
+from segment_pipeline.orchestrate.consumers import read_deltas, read_entrants
 from segment_pipeline.orchestrate.partitions import CHECKED_EAGER, partition_dates
 from segment_pipeline.orchestrate.resources import (
     ProjectResource,
     user_errors,
 )
 from segment_pipeline.orchestrate.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
+from segment_pipeline.warehouse.engine import Warehouse
 
 GROUP = "destinations"
 
@@ -72,9 +77,19 @@ def destination_key(name: str) -> dg.AssetKey:
     return dg.AssetKey([GROUP, name])
 
 
-def _wanted(project: Project, destination: Destination) -> list[str]:
-    """The segments the destination takes, in the project's (dependency) order."""
-    return [name for name in project.segments if destination.wants(name)]
+def _wanted(project: Project, destination: Destination) -> list[Feed]:
+    """The segments the destination takes, in the project's (dependency) order, then the
+    journeys it names, in its order."""
+    segments = [Feed.segment(name) for name in project.segments if destination.wants(name)]
+    return segments + [Feed.journey(name) for name in destination.journeys]
+
+
+def _read(warehouse: Warehouse, project: Project, feed: Feed, day: date) -> pd.DataFrame:
+    """The feed's records of `day`: a segment's changes or a journey's entrants."""
+    if feed.shape.subject == "segment":
+        return read_deltas(warehouse, feed.name, day)
+    trigger = project.journeys[feed.name].trigger_segment
+    return read_entrants(warehouse, feed.name, trigger, day)
 
 
 def _find(project: Project, name: str, kind: type[Kind]) -> Kind:
@@ -90,18 +105,18 @@ def _find(project: Project, name: str, kind: type[Kind]) -> Kind:
 
 @dataclass(frozen=True)
 class _Export:
-    """One file written: a segment's changes of one day."""
+    """One file written: a feed's records of one day (`feed`: its key)."""
 
-    segment: str
+    feed: str
     changes: int
     files: int = 1
 
 
 @dataclass(frozen=True)
 class _Delivery:
-    """One segment's day handed to a webhook receiver."""
+    """One feed's day handed to a webhook receiver (`feed`: its key)."""
 
-    segment: str
+    feed: str
     changes: int
     batches_delivered: int
     batches_skipped: int
@@ -109,10 +124,10 @@ class _Delivery:
 
 
 def _by_segment(handed: Sequence[_Export | _Delivery]) -> dg.MetadataValue:
-    """Per-segment totals as a markdown table (one row per day would not fit a backfill)."""
+    """Per-feed totals as a markdown table (one row per day would not fit a backfill)."""
     if not handed:
         return dg.MetadataValue.md("no segments")
-    table = pd.DataFrame(handed).groupby("segment", sort=False).sum().reset_index()
+    table = pd.DataFrame(handed).groupby("feed", sort=False).sum().reset_index()
     return dg.MetadataValue.md(table.to_markdown(index=False))
 
 
@@ -121,7 +136,7 @@ def _span(days: list[date]) -> str:
 
 
 def _destination_asset(
-    destination: Destination, segments: list[str], partitions: dg.PartitionsDefinition
+    destination: Destination, feeds: list[Feed], partitions: dg.PartitionsDefinition
 ) -> Callable[[Callable[..., dg.MaterializeResult]], dg.AssetsDefinition]:
     """The decorator every destination shares: key, lineage, partitions, pool, automation.
 
@@ -135,11 +150,17 @@ def _destination_asset(
     )
     spec = dg.AssetSpec(
         destination_key(destination.name),
-        deps=[segment_key(name) for name in segments],
+        deps=[
+            segment_key(f.name) if f.shape.subject == "segment" else journey_key(f.name)
+            for f in feeds
+        ],
         description=description,
         group_name=GROUP,
         kinds={destination.type},
-        metadata={"segments": ", ".join(segments) or "-"},
+        metadata={
+            "segments": ", ".join(f.name for f in feeds if f.shape.subject == "segment") or "-",
+            "journeys": ", ".join(f.name for f in feeds if f.shape.subject == "journey") or "-",
+        },
         automation_condition=CHECKED_EAGER,
     )
     return dg.multi_asset(
@@ -152,11 +173,11 @@ def _destination_asset(
 
 
 def _csv_asset(
-    destination: CsvDestination, segments: list[str], partitions: dg.PartitionsDefinition
+    destination: CsvDestination, feeds: list[Feed], partitions: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
     name = destination.name
 
-    @_destination_asset(destination, segments, partitions)
+    @_destination_asset(destination, feeds, partitions)
     def export(
         context: dg.AssetExecutionContext, project: ProjectResource, engine: WarehouseResource
     ) -> dg.MaterializeResult:
@@ -168,11 +189,11 @@ def _csv_asset(
             csv = _find(current, name, CsvDestination)
             with engine.open(current.sources) as warehouse:
                 for day in days:
-                    for segment in _wanted(current, csv):
-                        deltas = read_deltas(warehouse, segment, day)
-                        path = export_csv(csv, segment, day, deltas)
-                        context.log.debug(f"{path}: {len(deltas)} changes")
-                        exports.append(_Export(segment, len(deltas)))
+                    for feed in _wanted(current, csv):
+                        frame = _read(warehouse, current, feed, day)
+                        path = export_csv(csv, feed, day, frame)
+                        context.log.debug(f"{path}: {len(frame)} rows")
+                        exports.append(_Export(feed.key, len(frame)))
         changes = sum(export.changes for export in exports)
         return dg.MaterializeResult(
             metadata={
@@ -199,11 +220,11 @@ def _webhook_totals(deliveries: list[_Delivery]) -> dict[str, int]:
 
 
 def _webhook_asset(
-    destination: WebhookDestination, segments: list[str], partitions: dg.PartitionsDefinition
+    destination: WebhookDestination, feeds: list[Feed], partitions: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
     name = destination.name
 
-    @_destination_asset(destination, segments, partitions)
+    @_destination_asset(destination, feeds, partitions)
     def deliver(
         context: dg.AssetExecutionContext,
         config: WebhookRunConfig,
@@ -220,24 +241,24 @@ def _webhook_asset(
         try:
             with engine.open(current.sources) as warehouse:
                 for day in days:
-                    for segment in _wanted(current, webhook):
-                        deltas = read_deltas(warehouse, segment, day)
+                    for feed in _wanted(current, webhook):
+                        frame = _read(warehouse, current, feed, day)
                         report = deliver_webhook(
                             warehouse,
                             webhook,
-                            segment,
+                            feed,
                             day,
-                            deltas,
+                            frame,
                             secret=secret,
                             max_attempts=config.max_attempts,
                             backoff_seconds=config.backoff_seconds,
                             timeout_seconds=config.timeout_seconds,
                         )
-                        context.log.debug(f"{segment} {day}: {report}")
+                        context.log.debug(f"{feed.key} {day}: {report}")
                         deliveries.append(
                             _Delivery(
-                                segment,
-                                len(deltas),
+                                feed.key,
+                                len(frame),
                                 report.delivered,
                                 report.skipped,
                                 report.attempts,
