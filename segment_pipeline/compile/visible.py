@@ -10,13 +10,19 @@ from datetime import date, datetime, time, timedelta
 
 from sqlglot import exp
 
-from segment_pipeline.definitions.sources import ENTITY_KEYS, EntityType, Sources
+from segment_pipeline.definitions.sources import (
+    ENTITY_KEYS,
+    EVENT_FIELDS,
+    EVENT_PROPERTIES,
+    EntityType,
+    Sources,
+)
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.schema import history_table
 
 #: The end of a version that nothing has replaced yet (portable, unlike 'infinity').
 FOREVER = datetime(9999, 12, 31)
-EVENT_COLUMNS = ("event_id", "contact_id", "company_id", "event_name", "occurred_at", "properties")
+EVENT_COLUMNS = (*EVENT_FIELDS, EVENT_PROPERTIES)
 
 
 def as_of(snapshot_date: date) -> datetime:
@@ -123,18 +129,12 @@ def with_companies(
     )
 
 
-def visible_events(
-    snapshot_date: date,
-    contact_versions: str,
-    *,
-    wanted: exp.Expression | None = None,
-) -> exp.Select:
-    """Visible events, each attributed to a company (`with_companies`); `wanted` keeps
-    only the events a caller reads, a condition on the events' own columns."""
-    events = visible_event_rows(snapshot_date)
-    if wanted is not None:
-        events = events.where(wanted)
-    return with_companies(events, list(EVENT_COLUMNS), contact_versions, exp.true())
+def visible_events(snapshot_date: date, contact_versions: str) -> exp.Select:
+    """Visible events, each attributed to a company (`with_companies`): the `events` a
+    model reads."""
+    return with_companies(
+        visible_event_rows(snapshot_date), list(EVENT_COLUMNS), contact_versions, exp.true()
+    )
 
 
 def landed_rows_since(entity: EntityType, snapshot_date: date, since: datetime) -> exp.Select:

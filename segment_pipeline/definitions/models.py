@@ -22,7 +22,13 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
 from segment_pipeline.definitions.graph import DAG, format_cycle
-from segment_pipeline.definitions.sources import ENTITY_KEYS, EntityType, Sources
+from segment_pipeline.definitions.sources import (
+    ENTITY_KEYS,
+    EVENT_FIELDS,
+    EVENT_PROPERTIES,
+    EntityType,
+    Sources,
+)
 from segment_pipeline.definitions.yaml_files import NAME_PATTERN
 from segment_pipeline.errors import DefinitionError
 
@@ -36,12 +42,8 @@ PARTITION_COLUMN = "snapshot_date"
 
 _HEADER = re.compile(r"^--\s*entity\s*:\s*(?P<entity>\w+)\s*(?:,\s*key\s*:\s*(?P<key>\w+)\s*)?$")
 _EVENT_COLUMNS = {
-    "event_id": "text",
-    "contact_id": "text",
-    "company_id": "text",
-    "event_name": "text",
-    "occurred_at": "timestamp",
-    "properties": "json",
+    **{name: kind.value for name, kind in EVENT_FIELDS.items()},
+    EVENT_PROPERTIES: "json",
 }
 
 

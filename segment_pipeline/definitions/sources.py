@@ -49,6 +49,20 @@ class ColumnType(StrEnum):
         }[self.value]
 
 
+#: The events' own typed columns (SPEC 3), in table order; the JSON object
+#: `EVENT_PROPERTIES` follows them. The warehouse table, ingestion, the generator, the
+#: visible events and the models' view of `events` all derive from this one declaration.
+EVENT_FIELDS: dict[str, ColumnType] = {
+    "event_id": ColumnType.TEXT,
+    "contact_id": ColumnType.TEXT,
+    "company_id": ColumnType.TEXT,
+    "event_name": ColumnType.TEXT,
+    "occurred_at": ColumnType.TIMESTAMP,
+}
+#: The events' free-form JSON object, read in predicates as `properties.<key>`.
+EVENT_PROPERTIES = "properties"
+
+
 class SourceTable(BaseModel):
     """The attribute columns of one CRM source."""
 

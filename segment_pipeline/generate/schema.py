@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from segment_pipeline.definitions.sources import EVENT_FIELDS, EVENT_PROPERTIES
+
 
 @dataclass(frozen=True)
 class FileSchema:
@@ -78,7 +80,7 @@ CONTACTS = FileSchema(
 
 EVENTS = FileSchema(
     name="events",
-    columns=("event_id", "contact_id", "company_id", "event_name", "occurred_at", "properties"),
+    columns=(*EVENT_FIELDS, EVENT_PROPERTIES),
     key_columns=("event_id", "contact_id"),
     timestamp_column="occurred_at",
     type_faults=(("properties", "not json"),),

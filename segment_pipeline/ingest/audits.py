@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlglot import exp
 
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import lit, template
 from segment_pipeline.warehouse.engine import Warehouse
 
 
@@ -21,14 +21,3 @@ def orphan_events(warehouse: Warehouse, days: list[date]) -> int:
         days=exp.Tuple(expressions=[lit(day) for day in days]),
     )
     return int(warehouse.scalar(query) or 0)
-
-
-def quarantined_by_reason(warehouse: Warehouse, days: list[date]) -> dict[str, int]:
-    """Quarantined rows landed on `days`, by source."""
-    rows = warehouse.rows(
-        exp.select("source", exp.func("count", exp.Star()))
-        .from_("quarantine")
-        .where(col("landed_on").isin(*(lit(day) for day in days)))
-        .group_by("source")
-    )
-    return {str(source): int(count) for source, count in rows}

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from segment_pipeline.definitions.sources import ENTITY_KEYS, ColumnType, EntityType, Sources
+from segment_pipeline.definitions.sources import (
+    ENTITY_KEYS,
+    EVENT_FIELDS,
+    EVENT_PROPERTIES,
+    ColumnType,
+    EntityType,
+    Sources,
+)
 from segment_pipeline.sql import IsJsonObject, col, lit
 
 _ARTICLE = {
@@ -67,14 +74,8 @@ EVENTS_SPEC = SourceSpec(
     table="events",
     required=("event_id", "contact_id", "event_name", "occurred_at"),
     timestamp="occurred_at",
-    columns={
-        "event_id": ColumnType.TEXT,
-        "contact_id": ColumnType.TEXT,
-        "company_id": ColumnType.TEXT,
-        "event_name": ColumnType.TEXT,
-        "occurred_at": ColumnType.TIMESTAMP,
-    },
-    json_objects=("properties",),
+    columns=dict(EVENT_FIELDS),
+    json_objects=(EVENT_PROPERTIES,),
 )
 
 

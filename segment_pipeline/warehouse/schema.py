@@ -6,7 +6,13 @@ to sources.yml later is added to the table (existing rows read NULL), never drop
 
 from __future__ import annotations
 
-from segment_pipeline.definitions.sources import ENTITY_KEYS, EntityType, Sources
+from segment_pipeline.definitions.sources import (
+    ENTITY_KEYS,
+    EVENT_FIELDS,
+    EVENT_PROPERTIES,
+    EntityType,
+    Sources,
+)
 from segment_pipeline.warehouse.engine import Warehouse
 
 #: Where each row came from: kept on every ingested row so it can be traced to its file line.
@@ -17,12 +23,8 @@ LINEAGE_COLUMNS: dict[str, str] = {
 }
 
 EVENTS_COLUMNS: dict[str, str] = {
-    "event_id": "VARCHAR",
-    "contact_id": "VARCHAR",
-    "company_id": "VARCHAR",
-    "event_name": "VARCHAR",
-    "occurred_at": "TIMESTAMP",
-    "properties": "JSON",
+    **{name: kind.sql_type for name, kind in EVENT_FIELDS.items()},
+    EVENT_PROPERTIES: "JSON",
     **LINEAGE_COLUMNS,
     # True on the first landed copy of an event_id: the copy that counts (SPEC 3).
     "is_first_copy": "BOOLEAN",

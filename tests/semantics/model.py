@@ -152,9 +152,10 @@ def _read(row: Mapping[str, object], column: str) -> object:
 
 
 def _typed(value: object, literal: object) -> object:
-    """Text compared with a numeric literal is compared as a number."""
+    """Text compared with a numeric literal is compared as a number (SPEC 4.1); text that
+    does not read as one is None, unknown, like a missing value."""
     if isinstance(literal, int) and isinstance(value, str):
-        return float(value)
+        return _as_number(value)
     return value
 
 
@@ -168,10 +169,10 @@ class Compare:
         return f"{self.column} {self.op} {_sql_literal(self.literal)}"
 
     def evaluate(self, row: Mapping[str, object]) -> Truth:
-        value = _read(row, self.column)
+        value = _typed(_read(row, self.column), self.literal)
         if value is None:
             return None
-        return _COMPARE[self.op](_typed(value, self.literal), self.literal)
+        return _COMPARE[self.op](value, self.literal)
 
 
 @dataclass(frozen=True)
@@ -184,9 +185,10 @@ class In:
 
     def evaluate(self, row: Mapping[str, object]) -> Truth:
         value = _read(row, self.column)
-        if value is None:
+        typed = [_typed(value, v) for v in self.values]
+        if value is None or None in typed:
             return None
-        return any(_typed(value, v) == v for v in self.values)
+        return any(t == v for t, v in zip(typed, self.values, strict=True))
 
 
 @dataclass(frozen=True)
@@ -199,10 +201,9 @@ class Between:
         return f"{self.column} BETWEEN {self.low} AND {self.high}"
 
     def evaluate(self, row: Mapping[str, object]) -> Truth:
-        value = _read(row, self.column)
-        if value is None:
+        number = _typed(_read(row, self.column), self.low)
+        if number is None:
             return None
-        number = _typed(value, self.low)
         return self.low <= number <= self.high  # type: ignore[operator]
 
 

@@ -136,7 +136,9 @@ def versions(
 def properties(draw: st.DrawFn) -> dict[str, object]:
     found: dict[str, object] = {}
     plan = draw(st.sampled_from([None, "pro", "free"]))
-    seats = draw(st.sampled_from([None, 3, 1, 5, "3"]))
+    # A number, a number as text, or text that is no number (a comparison with a number
+    # then reads it as missing: the failed cast is NULL).
+    seats = draw(st.sampled_from([None, 3, 1, 5, "3", "many", "n/a"]))
     if plan is not None:
         found["plan"] = plan
     if seats is not None:
@@ -146,7 +148,11 @@ def properties(draw: st.DrawFn) -> dict[str, object]:
     if amount is not None:
         found["amount"] = amount
     # A nested object (or a plain value where a path expects one) for nested paths.
-    account = draw(st.sampled_from([None, {"tier": "pro"}, {"tier": "free", "seats": 3}, "pro"]))
+    account = draw(
+        st.sampled_from(
+            [None, {"tier": "pro"}, {"tier": "free", "seats": 3}, {"seats": "lots"}, "pro"]
+        )
+    )
     if account is not None:
         found["account"] = account
     return found
@@ -261,6 +267,9 @@ _EVENT_PREDICATES: list[Predicate] = [
     Compare("properties.account.tier", "=", "pro"),
     IsNull("properties.account.tier"),
     Compare("properties.account.seats", ">=", 3),
+    In("properties.seats", (3, 5)),
+    Between("properties.seats", 2, 4),
+    NotP(Compare("properties.seats", ">=", 3)),
 ]
 
 #: Which events a condition reads: mostly one name, else several or a LIKE pattern.
