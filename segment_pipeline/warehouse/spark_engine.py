@@ -43,6 +43,9 @@ _LOCAL_CONFIG = {
     "spark.sql.constraintPropagation.enabled": "false",
 }
 
+#: The warehouse directory whose tables each (local) session's catalog declares.
+_DECLARED: dict[int, str] = {}
+
 
 def spark_session(settings: WarehouseSettings) -> SparkSession:
     """The session for these settings: Spark Connect when remote, else local (reused)."""
@@ -103,6 +106,13 @@ class PipelineSpark(Spark):
         TRANSFORMS = {**Spark.Generator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
 
 
+def spark_sql(statement: exp.Expression, **options: Any) -> str:
+    """A statement as Spark runs it (rewritten in place; `options` go to sqlglot's
+    generator, e.g. `unsupported_level`)."""
+    portable = statement.transform(_portable, copy=False)
+    return portable.sql(dialect=PipelineSpark, copy=False, **options)
+
+
 class SparkWarehouse(Warehouse):
     """Runs sqlglot expressions on a Spark session over one warehouse directory."""
 
@@ -134,10 +144,37 @@ class SparkWarehouse(Warehouse):
         root = str(settings.path) if settings.spark_remote else str(settings.path.resolve())
         local = not settings.spark_remote
         warehouse = cls(spark_session(settings), root, local=local, read_only=read_only)
+        if local:
+            warehouse._declare_tables()
         try:
             yield warehouse
         finally:
             warehouse.close()
+
+    def _declare_tables(self) -> None:
+        """Point the session's catalog at this warehouse's tables.
+
+        A local session keeps its catalog in memory, for whichever warehouse it opened last:
+        a warehouse opened anew drops those declarations (not their data: every table is
+        external, over its folder) and declares each of its folders that holds data, with
+        the partitions its folders are.
+        """
+        session = id(self.spark)
+        if _DECLARED.get(session) == self.root:
+            return
+        for table in self.spark.catalog.listTables():
+            if not table.isTemporary:
+                self.execute(exp.Drop(tables=[_table(table.name)], kind="TABLE", exists=True))
+        for folder in sorted(Path(self.root).iterdir()):
+            if not folder.is_dir() or not any(folder.rglob("*.parquet")):
+                continue
+            location = exp.LocationProperty(this=lit(self._location(folder.name)))
+            parquet = exp.FileFormatProperty(this=exp.var("PARQUET"))
+            properties = exp.Properties(expressions=[parquet, location])
+            self.execute(exp.Create(this=_table(folder.name), kind="TABLE", properties=properties))
+            if self._partition_column(folder.name):
+                self.spark.catalog.recoverPartitions(folder.name)
+        _DECLARED[session] = self.root
 
     def close(self) -> None:
         """Drop the run relations (the session itself is shared and stays up)."""
@@ -147,7 +184,7 @@ class SparkWarehouse(Warehouse):
         self._relations.clear()
 
     def render(self, statement: exp.Expression) -> str:
-        return statement.transform(_portable, copy=False).sql(dialect=self.dialect, copy=False)
+        return spark_sql(statement)
 
     def _sql(self, statement: exp.Expression) -> DataFrame:
         return self.spark.sql(self.render(statement))
@@ -256,7 +293,7 @@ class SparkWarehouse(Warehouse):
     def drop_table(self, name: str) -> None:
         if self.table_exists(name):
             self.replace_rows(name, exp.true(), exp.select("*").from_(name).where(exp.false()))
-            self.execute(exp.Drop(this=_table(name), kind="TABLE", exists=True))
+            self.execute(exp.Drop(tables=[_table(name)], kind="TABLE", exists=True))
 
     def create_relation(self, name: str, query: exp.Query) -> None:
         self._keep(name, self._sql(query).localCheckpoint(eager=True))
@@ -298,9 +335,7 @@ class SparkWarehouse(Warehouse):
                 row[0] for row in self.rows(exp.select(partition).from_(replacement).distinct())
             }
             for day in sorted(emptied):
-                by_day = exp.Partition(expressions=[exp.column(partition).eq(lit(str(day)))])
-                drop = exp.DropPartition(expressions=[by_day], exists=True)
-                self.execute(exp.Alter(this=_table(table), kind="TABLE", actions=[drop]))
+                self._empty_partition(table, partition, str(day), replacement)
             return
         staged_name = f"staged__{table}"
         self.create_relation(staged_name, self._ordered(table, rows))
@@ -313,6 +348,21 @@ class SparkWarehouse(Warehouse):
         return exp.union(
             self._ordered(table, kept), exp.select("*").from_(staged_name), distinct=False
         )
+
+    def _empty_partition(self, table: str, partition: str, day: str, shaped_like: str) -> None:
+        """Remove one partition's rows and the partition. Dropping a partition of an
+        external table keeps its files (a re-opened warehouse would find them again), so
+        the partition is first overwritten with no rows (of `shaped_like`, a relation with
+        the table's columns: Spark cannot overwrite a table it reads)."""
+        target = _table(table)
+        by_day = exp.Partition(expressions=[exp.column(partition).eq(lit(day))])
+        target.set("partition", by_day)
+        data_columns = [c for c in self.columns(table) if c != partition]
+        columns = (exp.column(c, quoted=True) for c in data_columns)
+        nothing = exp.select(*columns).from_(shaped_like)
+        self.execute(exp.Insert(this=target, expression=nothing.where(exp.false()), overwrite=True))
+        drop = exp.DropPartition(expressions=[by_day.copy()], exists=True)
+        self.execute(exp.Alter(this=_table(table), kind="TABLE", actions=[drop]))
 
     def _overwrite(self, table: str, staged_name: str, partition: str | None) -> None:
         """Replace the table's rows (with `partition`: the partitions the staged rows
