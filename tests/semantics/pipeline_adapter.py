@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -39,9 +40,13 @@ def _joined_at(value: object) -> datetime:
 
 
 def run_pipeline(
-    warehouse_path: Path, landing_dir: Path, steps: list[Ingest | Evaluate]
+    warehouse_path: Path,
+    landing_dir: Path,
+    steps: list[Ingest | Evaluate],
+    engine: Literal["duckdb", "spark"] = "duckdb",
 ) -> list[set[MemberRow]]:
-    """Run the steps on a fresh warehouse; one member set per `Evaluate`, in order.
+    """Run the steps on a fresh warehouse of `engine`; one member set per `Evaluate`, in
+    order.
 
     The sources (and schema) are those of the first `Evaluate` step's project.
     """
@@ -56,7 +61,7 @@ def run_pipeline(
     projects = {path: load_project(path) for path in dict.fromkeys(project_dirs)}
     sources = projects[project_dirs[0]].sources
     results: list[set[MemberRow]] = []
-    with Warehouse.open(WarehouseSettings(path=warehouse_path)) as warehouse:
+    with Warehouse.open(WarehouseSettings(path=warehouse_path, engine=engine)) as warehouse:
         ensure_schema(warehouse, sources)
         for step in steps:
             if isinstance(step, Ingest):

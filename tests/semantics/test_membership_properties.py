@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import yaml
@@ -51,17 +52,20 @@ def assert_same(expected: set[MemberRow], actual: set[MemberRow], context: str) 
 
 
 def run_scenario(
-    scenario: Scenario, steps_for: Callable[[Path], list[Ingest | Evaluate]]
+    scenario: Scenario,
+    steps_for: Callable[[Path], list[Ingest | Evaluate]],
+    engine: Literal["duckdb", "spark"] = "duckdb",
 ) -> list[set[MemberRow]]:
     """Write the scenario's files and run the steps built for its project directory."""
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         write_landing(root / "landing", scenario.days, scenario.history)
         project = write_project(root / "project", scenario.segments)
-        return run_pipeline(root / "warehouse.duckdb", root / "landing", steps_for(project))
+        warehouse = root / ("warehouse.duckdb" if engine == "duckdb" else "warehouse")
+        return run_pipeline(warehouse, root / "landing", steps_for(project), engine)
 
 
-def check_day_by_day(scenario: Scenario) -> None:
+def check_day_by_day(scenario: Scenario, engine: Literal["duckdb", "spark"] = "duckdb") -> None:
     """Ingest day by day, evaluating each day as it lands; then re-evaluate every day once
     all days have landed: a snapshot must not change when later days land."""
     describe(scenario)
@@ -72,7 +76,7 @@ def check_day_by_day(scenario: Scenario) -> None:
             steps += [Ingest(day), Evaluate(day, project)]
         return steps + [Evaluate(day, project) for day in scenario.days]
 
-    results = run_scenario(scenario, steps_for)
+    results = run_scenario(scenario, steps_for, engine)
     live, rerun = results[: len(scenario.days)], results[len(scenario.days) :]
     for day, actual in zip(scenario.days, live, strict=True):
         expected = model_members(scenario.history, scenario.segments, day, scenario.days)
