@@ -6,6 +6,7 @@ anything that is not a `SegmentPipelineError` is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from pathlib import Path
 
 
@@ -53,3 +54,29 @@ class JourneyError(SegmentPipelineError):
 class EngineError(SegmentPipelineError):
     """The warehouse refused a statement the pipeline built: names the segment and what the
     statement was for; the engine's own error is chained for the traceback."""
+
+
+class PredicateError(SegmentPipelineError):
+    """A predicate failed to parse or to pass the allow-list; the message is the reason (the
+    loader wraps it in a `DefinitionError` naming the file and the path)."""
+
+
+def format_cycle(cycle: Iterable[Hashable]) -> str:
+    """`a -> b -> a`."""
+    return " -> ".join(str(node) for node in cycle)
+
+
+class CycleError(SegmentPipelineError):
+    """A graph has a cycle; `cycle` lists it with the first node repeated at the end."""
+
+    def __init__(self, cycle: list[Hashable]) -> None:
+        self.cycle = cycle
+        super().__init__(f"cycle: {format_cycle(cycle)}")
+
+
+class RunFailed(SegmentPipelineError):
+    """A Dagster run failed; the message is the failing step's own sentence."""
+
+
+class NotMaterialized(SegmentPipelineError):
+    """A segment, or a day of it, has not been computed yet; the message says what to run."""

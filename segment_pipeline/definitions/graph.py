@@ -9,20 +9,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Generic, TypeVar
 
+from segment_pipeline.errors import CycleError
+
 Node = TypeVar("Node", bound=Hashable)
-
-
-class CycleError(ValueError):
-    """The graph has a cycle; `cycle` lists it with the first node repeated at the end."""
-
-    def __init__(self, cycle: list[Hashable]) -> None:
-        self.cycle = cycle
-        super().__init__(f"cycle: {format_cycle(cycle)}")
-
-
-def format_cycle(cycle: Iterable[Hashable]) -> str:
-    """`a -> b -> a`."""
-    return " -> ".join(str(node) for node in cycle)
 
 
 class DAG(Generic[Node]):

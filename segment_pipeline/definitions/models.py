@@ -21,7 +21,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import traverse_scope
 
-from segment_pipeline.definitions.graph import DAG, format_cycle
+from segment_pipeline.definitions.graph import DAG
 from segment_pipeline.definitions.sources import (
     ENTITY_KEYS,
     EVENT_FIELDS,
@@ -30,7 +30,7 @@ from segment_pipeline.definitions.sources import (
     Sources,
 )
 from segment_pipeline.definitions.yaml_files import NAME_PATTERN
-from segment_pipeline.errors import DefinitionError
+from segment_pipeline.errors import DefinitionError, format_cycle
 
 MODEL_DIALECT = "duckdb"
 

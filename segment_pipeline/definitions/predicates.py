@@ -21,6 +21,7 @@ from sqlglot.tokens import Token, TokenType
 from segment_pipeline.definitions.conditions import PREDICATE_DIALECT, Predicate
 from segment_pipeline.definitions.sources import ColumnType
 from segment_pipeline.definitions.yaml_files import did_you_mean
+from segment_pipeline.errors import PredicateError
 
 #: Event predicates see these columns besides `properties.<key>` (SPEC 4.1).
 EVENT_COLUMNS: dict[str, ColumnType] = {
@@ -149,10 +150,6 @@ def property_path(node: exp.Expression) -> tuple[str, ...] | None:
     if parts[0].quoted:
         return None
     return tuple(part.name for part in parts[1:])
-
-
-class PredicateError(ValueError):
-    """A predicate failed to parse or to pass the allow-list; the message is the reason."""
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from segment_pipeline.definitions.conditions import InSegment, iter_leaves
-from segment_pipeline.definitions.graph import DAG, format_cycle
+from segment_pipeline.definitions.graph import DAG
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.definitions.sources import EntityType
 from segment_pipeline.definitions.yaml_files import did_you_mean, join_path
-from segment_pipeline.errors import DefinitionError
+from segment_pipeline.errors import DefinitionError, format_cycle
 
 
 def check_references(

@@ -30,7 +30,7 @@ import pandas as pd
 from sqlglot import exp
 
 from segment_pipeline.deliver.feeds import JOURNEY_ENTRANTS
-from segment_pipeline.errors import SegmentPipelineError
+from segment_pipeline.errors import NotMaterialized
 from segment_pipeline.evaluate.journeys import ENTRANTS_VIEW
 from segment_pipeline.orchestrate.warehouse_resource import WarehouseResource
 from segment_pipeline.sql import col, lit
@@ -39,10 +39,6 @@ from segment_pipeline.warehouse.schema import OUTPUT_TABLES
 
 #: The table that records which segment days were computed, members or not.
 RUNS_TABLE = "segment_snapshot_runs"
-
-
-class NotMaterialized(SegmentPipelineError):
-    """A segment, or a day of it, has not been computed yet; the message says what to run."""
 
 
 def _require(warehouse: Warehouse, segment: str, day: date | None) -> None:

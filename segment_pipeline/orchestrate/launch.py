@@ -17,7 +17,7 @@ from typing import Any
 
 import dagster as dg
 
-from segment_pipeline.errors import ConfigError, SegmentPipelineError
+from segment_pipeline.errors import ConfigError, RunFailed
 from segment_pipeline.orchestrate.assets.segments import segment_key
 from segment_pipeline.orchestrate.automation import DAILY_JOB
 from segment_pipeline.orchestrate.definitions import build_definitions
@@ -25,10 +25,6 @@ from segment_pipeline.settings import Settings
 
 #: Keep Dagster's per-event console logs out of a terminal user's way; runs still record them.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-class RunFailed(SegmentPipelineError):
-    """A Dagster run failed; the message is the failing step's own sentence."""
 
 
 def _instance() -> dg.DagsterInstance:
