@@ -88,12 +88,11 @@ def _entity_types(segment: Segment) -> list[str]:
     return [segment.entity, *(["contact"] if segment.personas is not None else [])]
 
 
-def _coverage(coverage: Coverage) -> dict[str, object]:
-    """The latest day's contact coverage by persona, and the companies without a contact
-    (its counts are numbers of each partition: `day_metadata`)."""
+def _coverage_table(coverage: Coverage) -> dict[str, object]:
+    """A partition's first companies where no persona finds anyone, with their eligible
+    contacts (its counts are numbers: `day_metadata`)."""
     uncovered = coverage.uncovered
     return {
-        "contacts_by_persona": dg.MetadataValue.json(coverage.contacts_by_persona),
         "companies_without_contacts": dg.MetadataValue.md(
             uncovered.to_markdown(index=False)
             if len(uncovered)
@@ -127,11 +126,16 @@ def day_metadata(result: SegmentDay) -> dict[str, int]:
     if result.coverage is not None:
         removed = delta.contacts_removed_by_reason
         numbers |= {
+            "companies": result.coverage.companies,
             "companies_with_contacts": result.coverage.covered,
             "picked_contacts": result.coverage.contacts,
             "contacts_added": delta.contacts_added,
             "contacts_removed": sum(removed.values()),
             **{f"contacts_removed_{reason}": removed.get(reason, 0) for reason in CONTACT_REASONS},
+            **{
+                f"contacts_persona_{persona}": count
+                for persona, count in result.coverage.contacts_by_persona.items()
+            },
         }
     return numbers
 
@@ -141,7 +145,6 @@ def _metadata(days: list[date], results: list[SegmentDay]) -> dict[str, object]:
     last = results[-1]
     preview = last.delta.preview
     return {
-        **(_coverage(last.coverage) if last.coverage is not None else {}),
         "snapshot_dates": f"{days[0]} .. {days[-1]}" if len(days) > 1 else str(days[0]),
         "refreshed": last.snapshot.refreshed,
         "compared_with": str(last.delta.previous_date) if last.delta.previous_date else "-",
@@ -228,8 +231,11 @@ def build_segment_assets(
         for name in names:
             key = segment_key(name)
             for day, result in zip(days, results[name], strict=True):
+                tables = _coverage_table(result.coverage) if result.coverage is not None else {}
                 context.add_asset_metadata(
-                    day_metadata(result), asset_key=key, partition_key=day.isoformat()
+                    {**day_metadata(result), **tables},
+                    asset_key=key,
+                    partition_key=day.isoformat(),
                 )
             yield dg.MaterializeResult(
                 asset_key=key,
