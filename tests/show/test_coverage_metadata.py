@@ -44,16 +44,11 @@ def _expected(warehouse: str, day: str) -> dict[str, object]:
         def rows(sql: str) -> list[tuple[object, ...]]:
             return con.execute(sql, [SEGMENT, day]).fetchall()
 
-        where = "segment = ? and snapshot_date = ?"
+        where = "segment = ? and snapshot_date = ? and entity_type = "
         companies = {
-            r[0]
-            for r in rows(
-                f"select entity_id from segment_snapshots where {where} and entity_type = 'company'"
-            )
-        }  # noqa: E501
-        picked = rows(
-            f"select company_id, persona from segment_snapshots where {where} and entity_type = 'contact'"
-        )  # noqa: E501
+            r[0] for r in rows(f"select entity_id from segment_snapshots where {where} 'company'")
+        }
+        picked = rows(f"select company_id, persona from segment_snapshots where {where} 'contact'")
     by_persona = {"leader": 0, "anyone": 0}
     for _, persona in picked:
         by_persona[str(persona)] += 1
