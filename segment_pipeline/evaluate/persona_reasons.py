@@ -23,6 +23,7 @@ from segment_pipeline.compile.visible import FOREVER, as_of
 from segment_pipeline.definitions.segments import Personas, Segment
 from segment_pipeline.definitions.sources import Sources
 from segment_pipeline.evaluate.reasons import value_words
+from segment_pipeline.evaluate.snapshot import last_refresh
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
 
@@ -150,7 +151,8 @@ def removal_reasons(
         warehouse.registered("removed_companies", companies) as company_ids,
     ):
         now = _versions(warehouse, contact_ids, wanted, col("valid_to").eq(lit(FOREVER)))
-        before = lit(as_of(previous))
+        # The values the contact was picked with: of the snapshot that picked it.
+        before = lit(as_of(last_refresh(warehouse, segment.name, previous)))
         then = _versions(
             warehouse,
             contact_ids,
@@ -236,8 +238,9 @@ def _mismatch(
     persona: str, columns: list[str], now: Mapping[str, object], then: Mapping[str, object]
 ) -> str:
     """`no persona matches any more (was <persona>): <column> is now <value>, ...`: the
-    persona columns whose value changed since the earlier snapshot (all of them when
-    none did, e.g. after a definition change)."""
+    persona columns whose value changed since the snapshot that picked the contact (the
+    earlier one, or a static segment's last refresh; all of them when none did, e.g.
+    after a definition change)."""
 
     def words(value: object) -> str:
         return value_words(None if _missing(value) else value)

@@ -55,6 +55,20 @@ def previous_run(
     return (rows[0][0], str(rows[0][1])) if rows else None
 
 
+def last_refresh(warehouse: Warehouse, segment: str, on_or_before: date) -> date:
+    """The date of the segment's latest refreshed snapshot up to `on_or_before`: when the
+    members (and picked contacts) that snapshot carries were evaluated. A dynamic segment
+    refreshes every snapshot, so that is `on_or_before` itself when it has one."""
+    found = warehouse.scalar(
+        exp.select(exp.func("max", col("snapshot_date")))
+        .from_("segment_snapshot_runs")
+        .where(col("segment").eq(lit(segment)))
+        .where(col("snapshot_date") <= lit(on_or_before))
+        .where(col("refreshed"))
+    )
+    return found if isinstance(found, date) else on_or_before
+
+
 def write_snapshot(
     warehouse: Warehouse,
     segment: Segment,
