@@ -2,11 +2,11 @@
 
 from segment_pipeline.deliver.csv_export import export_csv, export_path
 from segment_pipeline.deliver.deliveries import ensure_deliveries_table
-from segment_pipeline.deliver.webhook import DeliveryReport, deliver_webhook, resolve_secret
+from segment_pipeline.deliver.webhook import DeliveryReport, WebhookSender, resolve_secret
 
 __all__ = [
     "DeliveryReport",
-    "deliver_webhook",
+    "WebhookSender",
     "ensure_deliveries_table",
     "export_csv",
     "export_path",

@@ -1,39 +1,18 @@
-"""One HTTP POST with the standard library, reduced to an outcome the retry loop can judge.
+"""The webhook's HTTP side on httpx: one client per delivery run, and how each POST ended.
 
 Every way a POST can end (a status, a refused or dropped connection, a timeout) becomes a
-`PostOutcome` instead of an exception, so the caller records each attempt the same way.
+`PostOutcome` instead of an exception, so every attempt is recorded the same way and the
+retry policy (webhook.py, tenacity) judges outcomes, not exception types.
 """
 
 from __future__ import annotations
 
-import http.client
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from email.message import Message
-from typing import IO
+
+import httpx
 
 #: How much of a receiver's error body is kept in the deliveries table and the message.
 ERROR_BODY_CHARS = 200
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Refuse redirects: urllib would turn a redirected POST into a GET and drop the body."""
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: Message,
-        newurl: str,
-    ) -> None:
-        """Return no new request, so the 3xx surfaces as an HTTPError."""
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 @dataclass(frozen=True)
@@ -55,32 +34,35 @@ class PostOutcome:
         return status is None or status == 429 or status >= 500
 
 
-def _error_body(error: urllib.error.HTTPError) -> str:
+def open_client(timeout_seconds: float) -> httpx.Client:
+    """A client for one delivery run: its connections are reused across batches and days.
+
+    Redirects are not followed: a receiver that moved must be reconfigured, not guessed at
+    (a 3xx is a rejection like a 4xx). The timeout bounds connecting and each read.
+    """
+    return httpx.Client(timeout=httpx.Timeout(timeout_seconds), follow_redirects=False)
+
+
+def _error_body(response: httpx.Response) -> str:
     """The start of the receiver's error body on one line, or nothing."""
-    try:
-        text = error.read(ERROR_BODY_CHARS).decode("utf-8", errors="replace")
-    except (OSError, http.client.HTTPException):
-        return ""
-    return " ".join(text.split())
+    return " ".join(response.text[:ERROR_BODY_CHARS].split())
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> PostOutcome:
+def post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> PostOutcome:
     """POST `body` to `url` and report how it ended; never raises for network trouble."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            response.read()
-            return PostOutcome(http_status=response.status, error=None)
-    except urllib.error.HTTPError as error:
-        detail = _error_body(error)
-        message = f"HTTP {error.code} {error.reason}" + (f" ({detail})" if detail else "")
-        return PostOutcome(http_status=error.code, error=message)
-    except urllib.error.URLError as error:
-        if isinstance(error.reason, TimeoutError):
-            return PostOutcome(http_status=None, error=f"no response within {timeout:g} s")
-        return PostOutcome(http_status=None, error=f"connection failed: {error.reason}")
-    except TimeoutError:
-        return PostOutcome(http_status=None, error=f"no response within {timeout:g} s")
-    except (OSError, http.client.HTTPException) as error:
+        response = client.post(url, content=body, headers=headers)
+    except httpx.TimeoutException:
+        return PostOutcome(http_status=None, error=f"no response within {client.timeout.read:g} s")
+    except httpx.ConnectError as error:
+        return PostOutcome(http_status=None, error=f"connection failed: {error}")
+    except httpx.TransportError as error:
         reason = str(error) or type(error).__name__
         return PostOutcome(http_status=None, error=f"connection lost: {reason}")
+    if response.is_success:
+        return PostOutcome(http_status=response.status_code, error=None)
+    detail = _error_body(response)
+    message = f"HTTP {response.status_code} {response.reason_phrase}"
+    return PostOutcome(
+        http_status=response.status_code, error=message + (f" ({detail})" if detail else "")
+    )

@@ -13,12 +13,14 @@ with the same body as a duplicate it can ignore.
 from __future__ import annotations
 
 import os
-import time
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from types import TracebackType
+from typing import Self
 
 import pandas as pd
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from segment_pipeline.definitions.destinations import WebhookDestination
 from segment_pipeline.deliver.changes import feed_records
@@ -30,14 +32,14 @@ from segment_pipeline.deliver.deliveries import (
 )
 from segment_pipeline.deliver.feeds import Feed
 from segment_pipeline.deliver.payload import Batch, build_batches, signature
-from segment_pipeline.deliver.transport import PostOutcome, post
+from segment_pipeline.deliver.transport import PostOutcome, open_client, post
 from segment_pipeline.errors import DeliveryError
 from segment_pipeline.warehouse.engine import Warehouse
 
 
 @dataclass(frozen=True)
 class DeliveryReport:
-    """What one delivery run did: batches in the day, sent now, skipped as already there."""
+    """What one delivery did: batches in the day, sent now, skipped as already there."""
 
     batches: int
     delivered: int
@@ -47,16 +49,11 @@ class DeliveryReport:
 
 @dataclass(frozen=True)
 class _Target:
-    """Everything a single attempt needs to know besides the batch itself."""
+    """Where the batches of one feed and day are recorded, besides the batch itself."""
 
     warehouse: Warehouse
-    destination: WebhookDestination
     feed: Feed
     snapshot_date: date
-    secret: str
-    max_attempts: int
-    backoff_seconds: float
-    timeout_seconds: float
 
 
 def resolve_secret(destination: WebhookDestination) -> str:
@@ -88,103 +85,141 @@ def _headers(batch: Batch, secret: str) -> dict[str, str]:
     }
 
 
-def _record(target: _Target, batch: Batch, attempt: int, outcome: PostOutcome) -> None:
-    record_attempt(
-        target.warehouse,
-        Attempt(
-            destination=target.destination.name,
-            segment=target.feed.name if target.feed.shape.subject == "segment" else None,
-            journey=target.feed.name if target.feed.shape.subject == "journey" else None,
-            snapshot_date=target.snapshot_date,
-            batch=batch.index,
-            idempotency_key=batch.idempotency_key,
-            attempt=attempt,
-            status="delivered" if outcome.delivered else "failed",
-            http_status=outcome.http_status,
-            error=outcome.error,
-            body_sha256=batch.body_sha256,
-            attempted_at=datetime.now(UTC).replace(tzinfo=None),
-        ),
-    )
+class _NotDelivered(Exception):
+    """An attempt the receiver did not accept, raised so tenacity can judge it."""
+
+    def __init__(self, outcome: PostOutcome) -> None:
+        super().__init__(outcome.error)
+        self.outcome = outcome
 
 
-def _failure(target: _Target, batch: Batch, attempts: int, outcome: PostOutcome) -> DeliveryError:
-    where = (
-        f"webhook destination {target.destination.name} ({_display_url(target.destination.url)})"
-    )
-    what = (
-        f"batch {batch.index} of {batch.batches} of {target.feed.describe()} "
-        f"for {target.snapshot_date.isoformat()}"
-    )
-    if outcome.retryable:
-        return DeliveryError(
-            f"{where} did not accept {what} after {attempts} attempts; last error: {outcome.error}"
+def _worth_retrying(error: BaseException) -> bool:
+    return isinstance(error, _NotDelivered) and error.outcome.retryable
+
+
+class WebhookSender:
+    """One delivery run to a webhook destination: a single httpx client (its connections
+    reused for every batch, feed and day of the run) and the retry policy.
+
+    Use it as a context manager, which closes the client: `with WebhookSender(...) as
+    sender: sender.deliver(...)`. A failed attempt is retried by tenacity after
+    `backoff_seconds * 2**n` (n = 0, 1, ...) on a connection error, a timeout, 429 or 5xx,
+    up to `max_attempts` POSTs per batch; any other non-2xx status fails at once.
+    """
+
+    def __init__(
+        self,
+        destination: WebhookDestination,
+        *,
+        secret: str,
+        max_attempts: int = 5,
+        backoff_seconds: float = 0.5,
+        timeout_seconds: float = 10,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
+        self._destination = destination
+        self._secret = secret
+        self._max_attempts = max_attempts
+        self._backoff_seconds = backoff_seconds
+        self._client = open_client(timeout_seconds)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._client.close()
+
+    def deliver(
+        self, warehouse: Warehouse, feed: Feed, snapshot_date: date, frame: pd.DataFrame
+    ) -> DeliveryReport:
+        """POST a feed's records for one day (a segment's changes, a journey's entrants) as
+        signed JSON batches, each exactly once.
+
+        Batches go in order. Every attempt is recorded in `deliveries` as it ends, so when
+        a batch finally fails (DeliveryError) the batches before it stay recorded as
+        delivered and a re-run starts from the first batch the receiver does not hold. A
+        day without changes sends nothing. Must not run inside `Warehouse.transaction()`.
+        """
+        destination = self._destination
+        if not feed.taken_by(destination):
+            raise ValueError(f"destination {destination.name} does not take {feed.describe()}")
+        ensure_deliveries_table(warehouse)
+        records = feed_records(frame, feed, snapshot_date)
+        batches = build_batches(feed, snapshot_date, records, destination.batch_size)
+        already = delivered_bodies(warehouse, destination.name, feed, snapshot_date)
+        target = _Target(warehouse=warehouse, feed=feed, snapshot_date=snapshot_date)
+        pending = [b for b in batches if already.get(b.idempotency_key) != b.body_sha256]
+        attempts = sum(self._send(target, batch) for batch in pending)
+        return DeliveryReport(
+            batches=len(batches),
+            delivered=len(pending),
+            skipped=len(batches) - len(pending),
+            attempts=attempts,
         )
-    return DeliveryError(f"{where} rejected {what} with {outcome.error}, which is not retried")
 
+    def _send(self, target: _Target, batch: Batch) -> int:
+        """POST one batch until it is accepted; the number of attempts it took.
 
-def _send(target: _Target, batch: Batch) -> int:
-    """POST one batch until it is accepted; the number of attempts it took.
+        Raises DeliveryError on a permanent rejection or when every attempt failed.
+        """
+        headers = _headers(batch, self._secret)
+        retrying = Retrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_exponential(multiplier=self._backoff_seconds),
+            retry=retry_if_exception(_worth_retrying),
+            reraise=True,
+        )
+        number = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    outcome = post(self._client, self._destination.url, batch.body, headers)
+                    self._record(target, batch, number, outcome)
+                    if not outcome.delivered:
+                        raise _NotDelivered(outcome)
+        except _NotDelivered as failed:
+            raise self._failure(target, batch, number, failed.outcome) from None
+        return number
 
-    Raises DeliveryError on a permanent rejection or when every attempt failed.
-    """
-    headers = _headers(batch, target.secret)
-    for attempt in range(1, target.max_attempts + 1):
-        outcome = post(target.destination.url, batch.body, headers, target.timeout_seconds)
-        _record(target, batch, attempt, outcome)
-        if outcome.delivered:
-            return attempt
-        if not outcome.retryable or attempt == target.max_attempts:
-            raise _failure(target, batch, attempt, outcome)
-        time.sleep(target.backoff_seconds * 2 ** (attempt - 1))
-    raise AssertionError("unreachable: the loop returns or raises")
+    def _record(self, target: _Target, batch: Batch, attempt: int, outcome: PostOutcome) -> None:
+        subject = target.feed.shape.subject
+        record_attempt(
+            target.warehouse,
+            Attempt(
+                destination=self._destination.name,
+                segment=target.feed.name if subject == "segment" else None,
+                journey=target.feed.name if subject == "journey" else None,
+                snapshot_date=target.snapshot_date,
+                batch=batch.index,
+                idempotency_key=batch.idempotency_key,
+                attempt=attempt,
+                status="delivered" if outcome.delivered else "failed",
+                http_status=outcome.http_status,
+                error=outcome.error,
+                body_sha256=batch.body_sha256,
+                attempted_at=datetime.now(UTC).replace(tzinfo=None),
+            ),
+        )
 
-
-def deliver_webhook(
-    warehouse: Warehouse,
-    destination: WebhookDestination,
-    feed: Feed,
-    snapshot_date: date,
-    frame: pd.DataFrame,
-    *,
-    secret: str,
-    max_attempts: int = 5,
-    backoff_seconds: float = 0.5,
-    timeout_seconds: float = 10,
-) -> DeliveryReport:
-    """POST a feed's records for one day (a segment's changes, a journey's entrants) as
-    signed JSON batches, each exactly once.
-
-    Batches go in order; a failed attempt is retried after `backoff_seconds * 2**n`
-    (n = 0, 1, ...) on a connection error, a timeout, 429 or 5xx, and any other non-2xx
-    status fails at once. Every attempt is recorded in `deliveries` as it ends, so when a
-    batch finally fails (DeliveryError) the batches before it stay recorded as delivered
-    and a re-run starts from the first batch the receiver does not hold. A day without
-    changes sends nothing. Must not run inside `Warehouse.transaction()`.
-    """
-    if not feed.taken_by(destination):
-        raise ValueError(f"destination {destination.name} does not take {feed.describe()}")
-    if max_attempts < 1:
-        raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
-    ensure_deliveries_table(warehouse)
-    records = feed_records(frame, feed, snapshot_date)
-    batches = build_batches(feed, snapshot_date, records, destination.batch_size)
-    already = delivered_bodies(warehouse, destination.name, feed, snapshot_date)
-    target = _Target(
-        warehouse=warehouse,
-        destination=destination,
-        feed=feed,
-        snapshot_date=snapshot_date,
-        secret=secret,
-        max_attempts=max_attempts,
-        backoff_seconds=backoff_seconds,
-        timeout_seconds=timeout_seconds,
-    )
-    pending = [b for b in batches if already.get(b.idempotency_key) != b.body_sha256]
-    attempts = sum(_send(target, batch) for batch in pending)
-    return DeliveryReport(
-        batches=len(batches),
-        delivered=len(pending),
-        skipped=len(batches) - len(pending),
-        attempts=attempts,
-    )
+    def _failure(
+        self, target: _Target, batch: Batch, attempts: int, outcome: PostOutcome
+    ) -> DeliveryError:
+        destination = self._destination
+        where = f"webhook destination {destination.name} ({_display_url(destination.url)})"
+        what = (
+            f"batch {batch.index} of {batch.batches} of {target.feed.describe()} "
+            f"for {target.snapshot_date.isoformat()}"
+        )
+        if outcome.retryable:
+            return DeliveryError(
+                f"{where} did not accept {what} after {attempts} attempts; "
+                f"last error: {outcome.error}"
+            )
+        return DeliveryError(f"{where} rejected {what} with {outcome.error}, which is not retried")

@@ -12,7 +12,7 @@ import pytest
 from sqlglot import exp
 
 from segment_pipeline.definitions.destinations import WebhookDestination
-from segment_pipeline.deliver import deliver_webhook, resolve_secret
+from segment_pipeline.deliver import WebhookSender, resolve_secret
 from segment_pipeline.deliver.deliveries import DELIVERIES_COLUMNS
 from segment_pipeline.deliver.feeds import Feed
 from segment_pipeline.errors import DeliveryError
@@ -44,10 +44,10 @@ def attempts(warehouse):
     return warehouse.query(query)
 
 
-def send(warehouse, url, frame, **options):
-    return deliver_webhook(
-        warehouse, webhook(url), ENGAGED, DAY, frame, secret=SECRET, **{**FAST, **options}
-    )
+def send(warehouse, url, frame, *, destination=None, feed=ENGAGED, secret=SECRET, **options):
+    """One delivery run of one feed and day, as the webhook asset makes it."""
+    with WebhookSender(destination or webhook(url), secret=secret, **{**FAST, **options}) as sender:
+        return sender.deliver(warehouse, feed, DAY, frame)
 
 
 def test_2500_changes_go_as_three_signed_batches(warehouse, receiver, deltas):
@@ -68,13 +68,16 @@ def test_2500_changes_go_as_three_signed_batches(warehouse, receiver, deltas):
     assert len(set(ids)) == 2500
 
 
-def test_503s_are_retried_with_the_same_bytes(warehouse, receiver, deltas):
+def test_503s_are_retried_with_the_same_bytes_and_key(warehouse, receiver, deltas):
     receiver.then(503, 503)
 
     report = send(warehouse, receiver.url, deltas(5))
 
     assert (report.delivered, report.attempts) == (1, 3)
+    assert [r.answered for r in receiver.requests] == [503, 503, 200]
+    assert [r.key for r in receiver.requests] == ["engaged:2026-03-01:1"] * 3
     assert len({r.body for r in receiver.requests}) == 1
+    assert receiver.accepted_keys() == {"engaged:2026-03-01:1": 1}
     rows = attempts(warehouse)
     assert rows["attempt"].tolist() == [1, 2, 3]
     assert rows["status"].tolist() == ["failed", "failed", "delivered"]
@@ -110,7 +113,7 @@ def test_429_is_retried(warehouse, receiver, deltas):
     assert send(warehouse, receiver.url, deltas(5)).attempts == 2
 
 
-@pytest.mark.parametrize("status", [400, 404, 302])
+@pytest.mark.parametrize("status", [400, 404, 422, 302])
 def test_a_4xx_or_redirect_is_not_retried(warehouse, receiver, deltas, status):
     receiver.then(status)
 
@@ -123,9 +126,7 @@ def test_a_4xx_or_redirect_is_not_retried(warehouse, receiver, deltas, status):
 
 def test_a_wrong_secret_is_refused_by_the_receiver_and_not_retried(warehouse, receiver, deltas):
     with pytest.raises(DeliveryError, match="HTTP 401"):
-        deliver_webhook(
-            warehouse, webhook(receiver.url), ENGAGED, DAY, deltas(5), secret="wrong", **FAST
-        )
+        send(warehouse, receiver.url, deltas(5), secret="wrong")
 
     assert [r.signature_ok for r in receiver.requests] == [False]
 
@@ -228,9 +229,7 @@ def test_an_empty_delta_sends_nothing(warehouse, receiver, deltas):
 def test_a_smaller_batch_size_is_honoured(warehouse, receiver, deltas):
     destination = webhook(receiver.url, batch_size=100)
 
-    report = deliver_webhook(
-        warehouse, destination, ENGAGED, DAY, deltas(250), secret=SECRET, **FAST
-    )
+    report = send(warehouse, receiver.url, deltas(250), destination=destination)
 
     assert report.batches == 3
     assert [len(json.loads(r.body)["changes"]) for r in receiver.requests] == [100, 100, 50]
@@ -238,14 +237,7 @@ def test_a_smaller_batch_size_is_honoured(warehouse, receiver, deltas):
 
 def test_a_segment_the_destination_does_not_take_is_refused(warehouse, receiver, deltas):
     with pytest.raises(ValueError, match="does not take segment other"):
-        deliver_webhook(
-            warehouse,
-            webhook(receiver.url),
-            Feed.segment("other"),
-            DAY,
-            deltas(1, segment="other"),
-            secret=SECRET,
-        )
+        send(warehouse, receiver.url, deltas(1, segment="other"), feed=Feed.segment("other"))
 
 
 def test_the_secret_comes_from_the_named_variable(monkeypatch):

@@ -40,7 +40,7 @@ from segment_pipeline.definitions.destinations import (
     WebhookDestination,
 )
 from segment_pipeline.definitions.project import Project
-from segment_pipeline.deliver import deliver_webhook, export_csv, resolve_secret
+from segment_pipeline.deliver import WebhookSender, export_csv, resolve_secret
 from segment_pipeline.deliver.feeds import Feed
 from segment_pipeline.errors import ConfigError, SegmentPipelineError
 from segment_pipeline.orchestrate.assets.journeys import journey_key
@@ -239,21 +239,20 @@ def _webhook_asset(
             secret = resolve_secret(webhook)
         deliveries: list[_Delivery] = []
         try:
-            with engine.open(current.sources) as warehouse:
+            with (
+                engine.open(current.sources) as warehouse,
+                WebhookSender(
+                    webhook,
+                    secret=secret,
+                    max_attempts=config.max_attempts,
+                    backoff_seconds=config.backoff_seconds,
+                    timeout_seconds=config.timeout_seconds,
+                ) as sender,
+            ):
                 for day in days:
                     for feed in _wanted(current, webhook):
                         frame = _read(warehouse, current, feed, day)
-                        report = deliver_webhook(
-                            warehouse,
-                            webhook,
-                            feed,
-                            day,
-                            frame,
-                            secret=secret,
-                            max_attempts=config.max_attempts,
-                            backoff_seconds=config.backoff_seconds,
-                            timeout_seconds=config.timeout_seconds,
-                        )
+                        report = sender.deliver(warehouse, feed, day, frame)
                         context.log.debug(f"{feed.key} {day}: {report}")
                         deliveries.append(
                             _Delivery(
