@@ -301,6 +301,43 @@ def preview(obj: Context, segment: str, day: datetime | None, limit: int) -> Non
 
 @main.command()
 @click.argument("segment")
+@click.argument("entity_id")
+@click.option(
+    "--date",
+    "day",
+    type=DATE,
+    default=None,
+    help="Snapshot date (default: the latest materialised one, else yesterday).",
+)
+@click.pass_obj
+@_user_errors
+def explain(obj: Context, segment: str, entity_id: str, day: datetime | None) -> None:
+    """Why ENTITY_ID is in SEGMENT or not: every flip, the condition that flipped it, and
+    each condition's value now, under the definition on disk (nothing is written)."""
+    from segment_pipeline.definitions.project import load_project
+    from segment_pipeline.explain import explain as explain_entity
+    from segment_pipeline.report import latest_snapshot_date
+    from segment_pipeline.warehouse.engine import Warehouse
+
+    project = load_project(obj.project_dir)
+    with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
+        snapshot_date = (
+            _day(day) or latest_snapshot_date(warehouse) or (date.today() - timedelta(days=1))
+        )
+        frame = explain_entity(warehouse, project, segment, entity_id, snapshot_date)
+    flipped = frame[frame["flip"].notna()]
+    console.print(f"{entity_id} in {segment} up to the snapshot of {snapshot_date}:", markup=False)
+    for sentence in flipped["sentence"]:
+        console.print(f"  {sentence}", markup=False, highlight=False)
+    if flipped.empty:
+        console.print("  never a member")
+    console.print("each condition now:")
+    for sentence in frame[frame["flip"].isna()]["sentence"]:
+        console.print(f"  {sentence}", markup=False, highlight=False)
+
+
+@main.command()
+@click.argument("segment")
 @click.option("--entity", default=None, help="Only this entity id.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option(

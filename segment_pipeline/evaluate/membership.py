@@ -293,6 +293,28 @@ class MembershipRun:
             whole = self._values_at_as_of(timeline_table(segment.name, WHOLE_HISTORY), ids, columns)
         return pd.concat([values, whole])
 
+    def entity_timeline(self, segment: Segment, entity_id: str) -> pd.DataFrame:
+        """One entity's timeline of `segment` on its whole history, ordered by `t`: every
+        change point with membership and each leaf's values at and right after it.
+
+        The same relations a run evaluates members the state cannot date with
+        (`compile/whole_history.py`), for one entity: what `explain` reads, so its flips are
+        the evaluation's own.
+        """
+        segments = required_segments(self.project, [segment.name])
+        for entity in ("company", "contact"):
+            self._stage_versions(entity, segments)
+        wanted = pd.DataFrame({"entity_id": pd.Series([entity_id], dtype="str")})
+        with self.warehouse.registered("explained_entity", wanted) as ids:
+            self._whole_history([segment], {segment.entity: [exp.select("entity_id").from_(ids)]})
+        query = (
+            exp.select("*")
+            .from_(timeline_table(segment.name, WHOLE_HISTORY))
+            .where(col("entity_id").eq(lit(entity_id)))
+            .order_by("t")
+        )
+        return self.warehouse.query(query)
+
     def _values_at_as_of(self, timeline: str, ids: exp.Table, columns: list[str]) -> pd.DataFrame:
         query = (
             exp.select("entity_id", *columns)

@@ -78,3 +78,33 @@ def run_pipeline(
                 }
             )
     return results
+
+
+def run_explain(
+    warehouse_path: Path,
+    landing_dir: Path,
+    days: list[date],
+    project_dir: Path,
+    entity_ids: dict[str, list[str]],
+) -> dict[tuple[str, str], pd.DataFrame]:
+    """Ingest every day and compute the models for every day on a fresh DuckDB file, then
+    explain every entity (ids by entity type) in every segment at the last day: by
+    (segment, entity_id)."""
+    from segment_pipeline.definitions.project import load_project
+    from segment_pipeline.evaluate.models import materialize_models
+    from segment_pipeline.explain import explain
+    from segment_pipeline.ingest.landing import ingest_landing_date
+    from segment_pipeline.warehouse import Warehouse, WarehouseSettings
+    from segment_pipeline.warehouse.schema import ensure_schema
+
+    project = load_project(project_dir)
+    explained: dict[tuple[str, str], pd.DataFrame] = {}
+    with Warehouse.open(WarehouseSettings(path=warehouse_path)) as warehouse:
+        ensure_schema(warehouse, project.sources)
+        for day in days:
+            ingest_landing_date(warehouse, project.sources, landing_dir, day)
+        materialize_models(warehouse, project, list(project.models), days)
+        for name, segment in project.segments.items():
+            for entity_id in entity_ids.get(segment.entity, []):
+                explained[name, entity_id] = explain(warehouse, project, name, entity_id, days[-1])
+    return explained
