@@ -9,9 +9,10 @@ made it: a leaf that changed there and alone moves membership back when put back
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -33,13 +34,13 @@ class Flip:
     after: Values
 
 
-def _values(spec: TimelineSpec, row: Mapping[str, object], side: str) -> Values:
+def _values(spec: TimelineSpec, row: Mapping[Hashable, Any], side: str) -> Values:
     """Each leaf's value (and count) on one side (`at` / `after`) of a timeline row."""
     values: Values = {}
     for leaf in spec.columns:
         count = None
         if spec.is_event(leaf.index):
-            count = int(row[leaf.count_at if side == "at" else leaf.count_after])  # type: ignore[call-overload]
+            count = int(row[leaf.count_at if side == "at" else leaf.count_after])
         values[leaf.index] = (bool(row[getattr(leaf, side)]), count)
     return values
 
