@@ -6,6 +6,7 @@ take the `segment_tables` resource, get DataFrames.
 """
 
 from datetime import date
+from typing import Any
 
 import dagster as dg
 
@@ -29,7 +30,7 @@ settings = Settings()
 )
 def enterprise_changes(
     context: dg.AssetExecutionContext, segment_tables: SegmentTables
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[Any]:
     """The day's engaged_enterprise arrivals and departures, for the account team's review."""
     day = date.fromisoformat(context.partition_key)
     changes = segment_tables.deltas("engaged_enterprise", day)

@@ -19,11 +19,11 @@ from segment_pipeline.sql import col, lit
 from segment_pipeline.warehouse.engine import Warehouse
 
 
-def _in_range(column: str, start: date, end: date) -> exp.Expression:
+def _in_range(column: str, start: date, end: date) -> exp.Expr:
     return exp.Between(this=col(column), low=lit(start), high=lit(end))
 
 
-def _segments(segment: str | None) -> exp.Expression:
+def _segments(segment: str | None) -> exp.Expr:
     return exp.true() if segment is None else col("segment").eq(lit(segment))
 
 

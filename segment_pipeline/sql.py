@@ -6,6 +6,7 @@ placeholders, so a user's value only ever reaches SQL as a sqlglot literal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
 
@@ -13,19 +14,19 @@ import sqlglot
 from sqlglot import exp
 
 
-def template(sql: str, **values: exp.Expression) -> exp.Expression:
+def template(sql: str, **values: exp.Expr) -> exp.Expr:
     """Parse a DuckDB-dialect template and fill its `:name` placeholders with expressions."""
     return exp.replace_placeholders(_parsed(sql), **values)
 
 
 @cache
-def _parsed(sql: str) -> exp.Expression:
+def _parsed(sql: str) -> exp.Expr:
     """A template's tree, parsed once: templates are constants of the code, and filling
     one copies it (`replace_placeholders` transforms a copy)."""
     return sqlglot.parse_one(sql, read="duckdb")
 
 
-def lit(value: str | int | float | bool | date | datetime | None) -> exp.Expression:
+def lit(value: str | int | float | bool | date | datetime | None) -> exp.Expr:
     """A Python value as a typed SQL literal (types given as such, not parsed from text:
     timelines use thousands of literals)."""
     if value is None:
@@ -46,7 +47,7 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=None)
 
 
-def union(queries: list[exp.Query], *, distinct: bool) -> exp.Query:
+def union(queries: Sequence[exp.Query], *, distinct: bool) -> exp.Query:
     """The queries' rows, UNION or UNION ALL; a single query as it is. The queries are
     built for this union alone, so they are not copied."""
     if len(queries) == 1:

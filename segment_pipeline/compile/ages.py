@@ -16,7 +16,7 @@ from segment_pipeline.definitions.conditions import AttributeAge
 from segment_pipeline.sql import col, lit
 
 
-def _value(leaf: AttributeAge) -> exp.Expression:
+def _value(leaf: AttributeAge) -> exp.Expr:
     """The attribute as a timestamp (a date is its midnight)."""
     return exp.cast(col(leaf.column), exp.DataType.Type.TIMESTAMP)
 
@@ -25,11 +25,11 @@ def _days(days: int) -> exp.Interval:
     return exp.Interval(this=lit(str(days)), unit=exp.var("DAY"))
 
 
-def age_holds(leaf: AttributeAge, t: exp.Expression, *, after: bool) -> exp.Expression:
+def age_holds(leaf: AttributeAge, t: exp.Expr, *, after: bool) -> exp.Expr:
     """The leaf's value at the instant `t` of a version's columns, or (`after`) on the open
     interval right after it; false for a missing value."""
     value = _value(leaf)
-    tests: list[exp.Expression] = []
+    tests: list[exp.Expr] = []
     if leaf.at_least_days is not None:
         tests.append(value <= t.copy() - _days(leaf.at_least_days))
     if leaf.at_most_days is not None:
@@ -39,7 +39,7 @@ def age_holds(leaf: AttributeAge, t: exp.Expression, *, after: bool) -> exp.Expr
     return exp.func("coalesce", exp.and_(*tests), exp.false())
 
 
-def age_edges(leaf: AttributeAge) -> list[exp.Expression]:
+def age_edges(leaf: AttributeAge) -> list[exp.Expr]:
     """The instants, from a version's columns, where the leaf's value can change."""
     edges = []
     if leaf.at_least_days is not None:
@@ -50,7 +50,7 @@ def age_edges(leaf: AttributeAge) -> list[exp.Expression]:
 
 
 def edge_points(
-    leaf: AttributeAge, versions: exp.Expression, as_of: datetime, since: datetime | None
+    leaf: AttributeAge, versions: exp.Expr, as_of: datetime, since: datetime | None
 ) -> exp.Query:
     """`(entity_id, t)` for every edge strictly inside a version's validity, up to `as_of`
     (and from `since` on, if given); the versions' own instants are rows of their own."""

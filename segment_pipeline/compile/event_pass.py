@@ -38,7 +38,7 @@ def hit_column(leaf: EventCondition) -> str:
     return "hit_" + hashlib.sha256(f"{leaf.selector}\n{where}".encode()).hexdigest()[:12]
 
 
-def name_test(leaf: EventCondition) -> exp.Expression:
+def name_test(leaf: EventCondition) -> exp.Expr:
     """Whether an event's name is one the filter reads: its name, one of its names, or
     LIKE its pattern."""
     if leaf.names:
@@ -48,12 +48,12 @@ def name_test(leaf: EventCondition) -> exp.Expression:
     return col("event_name").eq(lit(leaf.event))
 
 
-def names_test(leaves: Iterable[EventCondition]) -> exp.Expression:
+def names_test(leaves: Iterable[EventCondition]) -> exp.Expr:
     """Whether an event's name is one any of the filters reads: one IN over the plain
     names (the cheapest test), then the patterns."""
     found = list(leaves)
     names = sorted({name for leaf in found for name in (leaf.names or (leaf.event,)) if name})
-    terms: list[exp.Expression] = []
+    terms: list[exp.Expr] = []
     if names:
         terms.append(col("event_name").isin(*(lit(name) for name in names)))
     patterns = sorted({leaf.like for leaf in found if leaf.like is not None})
@@ -69,9 +69,9 @@ def value_column(leaf: Aggregate) -> str:
     return "val_" + hashlib.sha256(name.encode()).hexdigest()[:12]
 
 
-def _value(leaf: Aggregate) -> exp.Expression:
+def _value(leaf: Aggregate) -> exp.Expr:
     """An aggregate's property of an event of its name (NULL for other events)."""
-    value: exp.Expression = exp.JSONExtractScalar(
+    value: exp.Expr = exp.JSONExtractScalar(
         this=col("properties"), expression=json_path(*leaf.key.split("."))
     )
     if leaf.function != "count_distinct":
@@ -94,7 +94,7 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
     time: every timeline reads one filter over one time range, and the engine's min/max
     per block of rows (zonemaps) then skips the blocks of other names and times.
     """
-    flags: dict[str, exp.Expression] = {}
+    flags: dict[str, exp.Expr] = {}
     ranges: dict[str, list[TimeRange]] = {}
     values = {
         value_column(read.aggregate): _value(read.aggregate)
@@ -103,7 +103,7 @@ def event_hits(reads: list[EventRead], events: exp.Select, contact_versions: str
     }
     for read in reads:
         leaf = read.leaf
-        matches: exp.Expression = exp.true()
+        matches: exp.Expr = exp.true()
         if leaf.where is not None:
             matches = exp.func("coalesce", compile_predicate(leaf.where), exp.false())
         flags[hit_column(leaf)] = exp.Case(
@@ -153,9 +153,9 @@ class TimeRange:
     start: datetime | None = None
     end: datetime | None = None
 
-    def conditions(self) -> list[exp.Expression]:
+    def conditions(self) -> list[exp.Expr]:
         """The range as conditions on `occurred_at` (none for all time)."""
-        conditions: list[exp.Expression] = []
+        conditions: list[exp.Expr] = []
         if self.start is not None:
             conditions.append(col("occurred_at") >= lit(self.start))
         if self.end is not None:
@@ -180,7 +180,7 @@ def read_range(window: Window, since: datetime | None) -> TimeRange:
     return TimeRange(start, end)
 
 
-def within_ranges(condition: exp.Expression, ranges: list[TimeRange]) -> exp.Expression:
+def within_ranges(condition: exp.Expr, ranges: list[TimeRange]) -> exp.Expr:
     """`condition`, for events whose `occurred_at` is in any of the ranges (merged where
     they overlap or touch). The time test comes first: the engine evaluates an AND from
     left to right, and comparing timestamps is cheaper than most conditions."""
@@ -211,11 +211,11 @@ class EventRead:
     aggregate: Aggregate | None = None
 
 
-def events_read(reads: list[EventRead]) -> exp.Expression:
+def events_read(reads: list[EventRead]) -> exp.Expr:
     """The events any of the reads needs, over the events' own columns: one term per
     event name, with the time ranges its reads need, merged."""
     ranges: dict[str, list[TimeRange]] = {}
-    tests: dict[str, exp.Expression] = {}
+    tests: dict[str, exp.Expr] = {}
     for read in reads:
         key = read.leaf.selector
         tests.setdefault(key, name_test(read.leaf))

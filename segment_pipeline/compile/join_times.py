@@ -13,9 +13,7 @@ from segment_pipeline.compile.spec import TimelineSpec
 from segment_pipeline.sql import col, lit, template
 
 
-def members(
-    spec: TimelineSpec, timeline: str, previous: exp.Expression | None = None
-) -> exp.Select:
+def members(spec: TimelineSpec, timeline: str, previous: exp.Expr | None = None) -> exp.Select:
     """Members at `as_of` with their join time: the end of the last break before it.
 
     A break is a point where membership is false (the stretch starts right after it,
@@ -66,7 +64,7 @@ def members(
     return exp.union(moved, unchanged(spec, previous), distinct=False, copy=False)
 
 
-def unchanged(spec: TimelineSpec, previous: exp.Expression) -> exp.Select:
+def unchanged(spec: TimelineSpec, previous: exp.Expr) -> exp.Select:
     """The previous state's members without a change point: members still, same join
     time (restricted mode only)."""
     return (
@@ -76,7 +74,7 @@ def unchanged(spec: TimelineSpec, previous: exp.Expression) -> exp.Select:
     )
 
 
-def carried(spec: TimelineSpec, previous: exp.Expression) -> exp.Select:
+def carried(spec: TimelineSpec, previous: exp.Expr) -> exp.Select:
     """Timeline rows for the unchanged members: true from `since` on, so that segments
     referencing this one see them (an unchanged non-member has no rows: false)."""
     return exp.select(

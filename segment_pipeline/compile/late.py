@@ -82,7 +82,7 @@ class LateScopes:
                 parts.append(referenced if same else self.contacts_of(referenced))
         return union(parts, distinct=True)
 
-    def _event_owners(self, entity: str, names: exp.Expression) -> list[exp.Select]:
+    def _event_owners(self, entity: str, names: exp.Expr) -> list[exp.Select]:
         """Owners of late events of these names. A company also owns its contacts' events
         (through the contact's company over the span), and a late contact row moves them
         between companies: every company of that contact from `since` on, and of rows a

@@ -66,9 +66,7 @@ def version_rows(spec: TimelineSpec, entities: dict[str, str]) -> exp.Select:
     )
 
 
-def _version_value(
-    spec: TimelineSpec, node: Leaf, entities: dict[str, str]
-) -> exp.Expression | None:
+def _version_value(spec: TimelineSpec, node: Leaf, entities: dict[str, str]) -> exp.Expr | None:
     """A leaf's value at each version of the entity, if versions change it."""
     if isinstance(node, Attribute):
         return holds(node)
@@ -143,7 +141,7 @@ def _company_rows(spec: TimelineSpec, leaf: LeafColumns, node: CompanyAttribute)
 def _segment_rows(
     spec: TimelineSpec, leaf: LeafColumns, node: InSegment, ref_entity: str
 ) -> exp.Select:
-    timeline: exp.Expression = exp.to_table(timeline_table(node.segment, spec.prefix))
+    timeline: exp.Expr = exp.to_table(timeline_table(node.segment, spec.prefix))
     if spec.since is not None:
         # An incremental timeline has rows for changed entities only; the unchanged
         # members are its carried rows.
@@ -157,7 +155,7 @@ def _segment_rows(
         )
         timeline = both.subquery("referenced_timeline", copy=False)
     if ref_entity == spec.segment.entity:
-        source: exp.Expression = timeline
+        source: exp.Expr = timeline
         if spec.since is not None:
             rows = exp.select("*").from_(timeline).where(spec.in_scope(col("entity_id")))
             source = rows.subquery("referenced", copy=False)
@@ -172,7 +170,7 @@ def _segment_rows(
     return _through_company(spec, leaf, company_rows)
 
 
-def _hits(spec: TimelineSpec, node: EventCondition, *extra: exp.Expression) -> exp.Select:
+def _hits(spec: TimelineSpec, node: EventCondition, *extra: exp.Expr) -> exp.Select:
     """The events an event filter reads for the timeline's entities, as `entity_id`,
     `occurred_at` and the `extra` columns of `event_hits`: those of its name matching its
     `where`, in its window, from where the timeline needs them."""
@@ -190,12 +188,12 @@ def _hits(spec: TimelineSpec, node: EventCondition, *extra: exp.Expression) -> e
     return hits
 
 
-def _aged(days: int) -> exp.Expression:
+def _aged(days: int) -> exp.Expr:
     """The instant an event leaves a `last_days` window: `occurred_at + N days`."""
     return col("occurred_at") + exp.Interval(this=lit(str(days)), unit=exp.var("DAY"))
 
 
-def _before_since(spec: TimelineSpec) -> exp.Expression:
+def _before_since(spec: TimelineSpec) -> exp.Expr:
     """`t`, or just before `since` for a change point before it: the value there is what
     the timeline carries into `since`."""
     if spec.since is None:
@@ -305,7 +303,7 @@ def _aggregate_rows(spec: TimelineSpec, leaf: LeafColumns, node: Aggregate) -> e
         col("entity_id", "h").eq(col("entity_id", "p")),
         col("occurred_at", "h") <= col("t", "p"),
     )
-    value_after: exp.Expression = col("v", "h")
+    value_after: exp.Expr = col("v", "h")
     if window.last_days is not None:
         edge = col("t", "p") - exp.Interval(this=lit(str(window.last_days)), unit=exp.var("DAY"))
         on = exp.and_(on, col("occurred_at", "h") >= edge)
@@ -456,7 +454,7 @@ def _age_rows(spec: TimelineSpec, leaf: LeafColumns, node: AttributeAge) -> exp.
     )
 
 
-def _aggregate(node: Aggregate, value: exp.Expression) -> exp.Expression:
+def _aggregate(node: Aggregate, value: exp.Expr) -> exp.Expr:
     """The leaf's aggregate of `value` over a group; 0 for the sum of no values."""
     if node.function == "count_distinct":
         return exp.Count(this=exp.Distinct(expressions=[value]))

@@ -152,7 +152,7 @@ def with_model_values(
         "entity_id", exp.alias_(col("t"), "valid_from"), exp.alias_(next_start, "valid_to")
     ).from_(union(starts, distinct=True).subquery("starts", copy=False))
 
-    def covers(alias: str) -> exp.Expression:
+    def covers(alias: str) -> exp.Expr:
         return exp.and_(
             col("entity_id", alias).eq(col("entity_id", "p")),
             col("valid_from", alias) <= col("valid_from", "p"),

@@ -41,7 +41,7 @@ def ranking_table(segment: str) -> str:
     return f"persona_ranking__{segment}"
 
 
-def best_rank(personas: Personas) -> exp.Expression:
+def best_rank(personas: Personas) -> exp.Expr:
     """The rank (1 first) of the first persona whose `where` holds on a contact version's
     columns, NULL when none does (a NULL predicate counts as false)."""
     return exp.Case(
@@ -55,7 +55,7 @@ def best_rank(personas: Personas) -> exp.Expression:
     )
 
 
-def _by_rank(personas: Personas, values: list[exp.Expression]) -> exp.Expression:
+def _by_rank(personas: Personas, values: list[exp.Expr]) -> exp.Expr:
     """`CASE persona_rank WHEN 1 THEN values[0] ...`: a per-persona value for a rank."""
     return exp.Case(
         ifs=[
@@ -65,11 +65,11 @@ def _by_rank(personas: Personas, values: list[exp.Expression]) -> exp.Expression
     )
 
 
-def is_eligible(sources: Sources) -> exp.Expression:
+def is_eligible(sources: Sources) -> exp.Expr:
     """A contact version eligible for personas: present, at a company, not a former
     employee (a NULL flag, or an undeclared column, counts as not former)."""
     attributes = sources.attributes("contact")
-    conditions: list[exp.Expression] = [col("is_present")]
+    conditions: list[exp.Expr] = [col("is_present")]
     if "company_id" not in attributes:
         return exp.false()
     conditions.append(col("company_id").is_(exp.null()).not_())
@@ -130,9 +130,7 @@ def current_candidates(personas: Personas, sources: Sources, versions: str) -> e
     )
 
 
-def ranking(
-    personas: Personas, candidates: exp.Expression, companies: exp.Expression
-) -> exp.Select:
+def ranking(personas: Personas, candidates: exp.Expr, companies: exp.Expr) -> exp.Select:
     """The candidates at member companies, ranked and cut (`RANKING_COLUMNS`).
 
     `companies` is a relation of the member companies (`entity_id`, `joined_at`). A picked

@@ -42,7 +42,7 @@ def model_column(model: str, column: str) -> str:
 
 def compile_predicate(
     predicate: Predicate, *, table: str | None = None, properties_column: str = "properties"
-) -> exp.Expression:
+) -> exp.Expr:
     """A fresh boolean expression for `predicate`, reading columns from `table` if given.
 
     `<model>.<column>` reads the model value the versions carry (`model_column`).
@@ -50,10 +50,10 @@ def compile_predicate(
     tree = predicate.expression.copy()
     casts = _property_casts(tree)
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         path = property_path(node)
         if path is not None:
-            value: exp.Expression = exp.JSONExtractScalar(
+            value: exp.Expr = exp.JSONExtractScalar(
                 this=_column(properties_column, table), expression=json_path(*path)
             )
             cast = casts.get(id(node))
@@ -84,7 +84,7 @@ def _column(name: str, table: str | None) -> exp.Column:
     )
 
 
-def _property_casts(tree: exp.Expression) -> dict[int, str]:
+def _property_casts(tree: exp.Expr) -> dict[int, str]:
     """Property columns that must be read as a number or a boolean, by node identity."""
     casts: dict[int, str] = {}
     for node in tree.find_all(*_COMPARISONS):
@@ -110,11 +110,11 @@ def _property_casts(tree: exp.Expression) -> dict[int, str]:
     return casts
 
 
-def _is_property(node: exp.Expression) -> bool:
+def _is_property(node: exp.Expr) -> bool:
     return property_path(node) is not None
 
 
-def _is_number(node: exp.Expression) -> bool:
+def _is_number(node: exp.Expr) -> bool:
     if isinstance(node, exp.Neg):
         node = node.this
     return isinstance(node, exp.Literal) and not node.is_string

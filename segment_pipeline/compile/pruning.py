@@ -99,7 +99,7 @@ def may_hold(spec: TimelineSpec, candidates: exp.Query, entities: dict[str, str]
     as their current version, company and referenced memberships say (`state_members_table`
     of the referenced segments must exist)."""
 
-    def known_value(index: int) -> exp.Expression:
+    def known_value(index: int) -> exp.Expr:
         if index == EXISTS:
             return col("is_present")
         node = spec.leaves[index - 1][1]

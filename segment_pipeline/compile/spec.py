@@ -37,17 +37,17 @@ from segment_pipeline.sql import col, lit
 EXISTS = 0
 
 
-def holds(leaf: Attribute | CompanyAttribute) -> exp.Expression:
+def holds(leaf: Attribute | CompanyAttribute) -> exp.Expr:
     """An attribute predicate on a version's columns; a missing value fails it."""
     return exp.func("coalesce", compile_predicate(leaf.predicate), exp.false())
 
 
-def company_holds(leaf: CompanyAttribute) -> exp.Expression:
+def company_holds(leaf: CompanyAttribute) -> exp.Expr:
     """A company predicate on a company version's columns: false for a deleted company."""
     return exp.and_(col("is_present"), holds(leaf))
 
 
-def bounds_hold(bounds: Bounds, value: exp.Expression) -> exp.Expression:
+def bounds_hold(bounds: Bounds, value: exp.Expr) -> exp.Expr:
     """Whether an aggregate's value is in the leaf's range; false when it is missing."""
     tests = []
     if bounds.low is not None:
@@ -57,7 +57,7 @@ def bounds_hold(bounds: Bounds, value: exp.Expression) -> exp.Expression:
     return exp.func("coalesce", exp.and_(*tests), exp.false())
 
 
-def count_holds(count: Count, n: exp.Expression) -> exp.Expression:
+def count_holds(count: Count, n: exp.Expr) -> exp.Expr:
     """Whether an event count `n` is within the leaf's bounds."""
     low = n >= lit(count.low)
     return low if count.high is None else exp.and_(low, n <= lit(count.high))
@@ -120,7 +120,7 @@ class TimelineSpec:
         self.leaves: list[tuple[str, Leaf]] = list(iter_leaves(segment.where))
         self.columns = [LeafColumns(index) for index in range(len(self.leaves) + 1)]
 
-    def versions(self, entity: str, alias: str) -> exp.Expression:
+    def versions(self, entity: str, alias: str) -> exp.Expr:
         """Versions of an entity; from `since` on, only those still valid at `since` or later,
         and of the segment's own entity only those of changed entities."""
         table = exp.to_table(versions_table(entity, self.prefix))
@@ -131,12 +131,12 @@ class TimelineSpec:
             current = current.where(self.in_scope(col("entity_id")))
         return exp.alias_(current.subquery(), alias)
 
-    def in_scope(self, entity_id: exp.Expression) -> exp.Expression:
+    def in_scope(self, entity_id: exp.Expr) -> exp.Expr:
         """Whether an entity is one this (restricted) timeline evaluates."""
         assert self.scope is not None
         return entity_id.isin(query=self.scope.copy())
 
-    def is_changed(self, entity_id: exp.Expression) -> exp.Expression:
+    def is_changed(self, entity_id: exp.Expr) -> exp.Expr:
         """Whether an entity has a change point from `since` on (any timeline evaluates it)."""
         changed = exp.select("entity_id").from_(changed_table(self.segment.name, self.prefix))
         return entity_id.isin(query=changed)
@@ -160,7 +160,7 @@ class TimelineSpec:
             names += [leaf.count_at, leaf.count_after]
         return names
 
-    def default(self, index: int) -> exp.Expression:
+    def default(self, index: int) -> exp.Expr:
         """A leaf's value before its first change point."""
         node = self.leaves[index - 1][1] if index > 0 else None
         if isinstance(node, EventCondition):
@@ -171,16 +171,16 @@ class TimelineSpec:
 
     def row(
         self,
-        source: exp.Expression,
-        entity_id: exp.Expression,
-        t: exp.Expression,
-        values: dict[int, tuple[exp.Expression, exp.Expression]],
-        counts: dict[int, tuple[exp.Expression, exp.Expression]] | None = None,
+        source: exp.Expr,
+        entity_id: exp.Expr,
+        t: exp.Expr,
+        values: dict[int, tuple[exp.Expr, exp.Expr]],
+        counts: dict[int, tuple[exp.Expr, exp.Expr]] | None = None,
     ) -> exp.Select:
         """A select yielding every grid column: the given leaves' values (at, after) and
         event counts by leaf index, NULL for the others."""
         counts = counts or {}
-        projections: list[exp.Expression] = [
+        projections: list[exp.Expr] = [
             exp.alias_(entity_id, "entity_id"),
             exp.alias_(t, "t"),
         ]
@@ -194,11 +194,11 @@ class TimelineSpec:
                 projections.append(exp.alias_(count_after, leaf.count_after))
         return exp.select(*projections).from_(source)
 
-    def condition(self, leaf_value: Callable[[int], exp.Expression]) -> exp.Expression:
+    def condition(self, leaf_value: Callable[[int], exp.Expr]) -> exp.Expr:
         """`exists and condition`, each leaf (by index) replaced by `leaf_value`."""
         index_of = {path: index for index, (path, _) in enumerate(self.leaves, start=1)}
 
-        def compile_condition(condition: Condition, path: str) -> exp.Expression:
+        def compile_condition(condition: Condition, path: str) -> exp.Expr:
             if isinstance(condition, AllOf | AnyOf):
                 key = "all" if isinstance(condition, AllOf) else "any"
                 parts = [

@@ -18,10 +18,10 @@ DIGITS = 8
 HEX = "0123456789abcdef"
 
 
-def bucket(key: exp.Expression, salt: str) -> exp.Expression:
+def bucket(key: exp.Expr, salt: str) -> exp.Expr:
     """The entity's bucket, 0 to 99, for a salt."""
     digest = exp.MD5(this=exp.func("concat", lit(f"{salt}:"), key))
-    terms: list[exp.Expression] = []
+    terms: list[exp.Expr] = []
     for position in range(1, DIGITS + 1):
         digit = exp.Substring(this=digest.copy(), start=lit(position), length=lit(1))
         value = exp.StrPosition(this=lit(HEX), substr=digit) - lit(1)
@@ -34,6 +34,6 @@ def bucket(key: exp.Expression, salt: str) -> exp.Expression:
     return exp.Mod(this=exp.paren(total), expression=lit(100))
 
 
-def in_split(split: Split, key: exp.Expression) -> exp.Expression:
+def in_split(split: Split, key: exp.Expr) -> exp.Expr:
     """Whether the entity with this key is in the split's first `percent` buckets."""
     return bucket(key, split.salt) < lit(split.percent)

@@ -97,6 +97,6 @@ def _points(spec: TimelineSpec, t: datetime) -> exp.Select:
     return spec.row(exp.alias_(entities, "entities"), col("entity_id"), lit(t), {})
 
 
-def _membership(spec: TimelineSpec, side: str) -> exp.Expression:
+def _membership(spec: TimelineSpec, side: str) -> exp.Expr:
     """`exists and condition`, over the filled `at_i` or `after_i` columns."""
     return spec.condition(lambda index: col(getattr(spec.columns[index], side)))

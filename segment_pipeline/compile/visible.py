@@ -88,7 +88,7 @@ def with_companies(
     events: exp.Select,
     columns: list[str],
     contact_versions: str,
-    needs_company: exp.Expression,
+    needs_company: exp.Expr,
 ) -> exp.Select:
     """`columns` of the events, each event attributed to a company.
 
@@ -102,7 +102,7 @@ def with_companies(
     kinds would read them twice.
     """
 
-    def of_event(node: exp.Expression) -> exp.Expression:
+    def of_event(node: exp.Expr) -> exp.Expr:
         return col(node.name, "e") if isinstance(node, exp.Column) else node
 
     looked_up = exp.and_(col("company_id", "e").is_(exp.null()), needs_company.transform(of_event))

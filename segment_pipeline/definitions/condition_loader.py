@@ -12,15 +12,18 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict, TypeGuard
 
 from segment_pipeline.definitions.conditions import (
     Aggregate,
+    AggregateFunction,
     AllOf,
     AnyOf,
     Attribute,
     AttributeAge,
     Bounds,
     CompanyAttribute,
+    ComparisonOp,
     Condition,
     Count,
     EventCondition,
@@ -32,7 +35,7 @@ from segment_pipeline.definitions.conditions import (
     Split,
     Window,
 )
-from segment_pipeline.definitions.predicates import PredicateError, PredicateScope, parse_predicate
+from segment_pipeline.definitions.predicates import PredicateScope, parse_predicate
 from segment_pipeline.definitions.sources import EntityType
 from segment_pipeline.definitions.yaml_files import (
     NAME_PATTERN,
@@ -42,7 +45,7 @@ from segment_pipeline.definitions.yaml_files import (
     show,
     to_date,
 )
-from segment_pipeline.errors import DefinitionError
+from segment_pipeline.errors import DefinitionError, PredicateError
 
 CONDITION_KEYS = (
     "all",
@@ -231,11 +234,27 @@ def _load_event(
     return EventCondition(**selector, where=where, within=within, count=count)
 
 
-def _is_name(value: object) -> bool:
+def _is_name(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip()) and value == value.strip()
 
 
-def load_selector(raw: object, path: str, context: ConditionContext) -> dict[str, object] | None:
+def _is_function(key: str) -> TypeGuard[AggregateFunction]:
+    return key in AGGREGATE_FUNCTIONS
+
+
+def _is_comparison(key: str) -> TypeGuard[ComparisonOp]:
+    return key in COUNT_KEYS
+
+
+class Selector(TypedDict, total=False):
+    """Which events an event condition reads: exactly one of the keys (`EventCondition`)."""
+
+    event: str
+    names: tuple[str, ...]
+    like: str
+
+
+def load_selector(raw: object, path: str, context: ConditionContext) -> Selector | None:
     """Which events: `pricing_viewed`, `[trial_started, demo_booked]` (any of them) or
     `{like: 'feature_%'}` (SQL LIKE: `%` any text, `_` one character)."""
     if _is_name(raw):
@@ -285,8 +304,8 @@ def _load_aggregate(raw: object, path: str, context: ConditionContext) -> Condit
                 f"where, within and one of {', '.join(COUNT_KEYS)}",
             )
             return None
-    functions = [key for key in keys if key in AGGREGATE_FUNCTIONS]
-    comparisons = [key for key in keys if key in COUNT_KEYS]
+    functions = [key for key in keys if _is_function(key)]
+    comparisons = [key for key in keys if _is_comparison(key)]
     if len(functions) != 1:
         got = " and ".join(functions) if functions else "none"
         context.fail(path, f"name one of {', '.join(AGGREGATE_FUNCTIONS)}, got {got}")
@@ -400,10 +419,10 @@ def _load_attribute_age(raw: object, path: str, context: ConditionContext) -> Co
     days: dict[str, int | None] = {}
     for key in ("at_least_days", "at_most_days"):
         value = raw.get(key)
-        if value is not None and (_whole(value) is None or value < 0):  # type: ignore[operator]
+        if value is not None and (_whole(value) is None or value < 0):
             context.fail(join_path(path, key), f"must be a whole number >= 0, got {show(value)}")
             return None
-        days[key] = value  # type: ignore[assignment]
+        days[key] = value
     low, high = days["at_least_days"], days["at_most_days"]
     if low is not None and high is not None and low > high:
         context.fail(path, f"at_least_days {low} is more than at_most_days {high}")
@@ -438,7 +457,9 @@ def _load_split(raw: object, path: str, context: ConditionContext) -> Condition 
     return Split(salt=salt, percent=percent)
 
 
-def _load_bounds(op: str, value: object, path: str, context: ConditionContext) -> Bounds | None:
+def _load_bounds(
+    op: ComparisonOp, value: object, path: str, context: ConditionContext
+) -> Bounds | None:
     """The range an aggregate is compared with: any numbers, `between: [low, high]`."""
     if op == "between":
         pair = value if isinstance(value, list) and len(value) == 2 else None

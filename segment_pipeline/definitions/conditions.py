@@ -37,7 +37,7 @@ class Predicate(_Frozen):
     """
 
     source: str
-    expression: exp.Expression
+    expression: exp.Expr
     canonical: str = ""
 
     @model_validator(mode="before")
@@ -47,7 +47,7 @@ class Predicate(_Frozen):
         computing versions, and a predicate never changes."""
         if isinstance(data, dict) and not data.get("canonical"):
             expression = data.get("expression")
-            if isinstance(expression, exp.Expression):
+            if isinstance(expression, exp.Expr):
                 data = {**data, "canonical": expression.sql(dialect=PREDICATE_DIALECT)}
         return data
 
@@ -57,10 +57,14 @@ class Predicate(_Frozen):
         return self.canonical
 
 
+#: How a count or an aggregate is compared with its range, by YAML key.
+ComparisonOp = Literal["at_least", "at_most", "exactly", "between"]
+
+
 class Count(_Frozen):
     """How many matching events an event condition needs, as an inclusive range."""
 
-    op: Literal["at_least", "at_most", "exactly", "between"]
+    op: ComparisonOp
     low: int = Field(ge=0)
     high: int | None = Field(default=None, ge=0)
 
@@ -220,7 +224,7 @@ class Bounds(_Frozen):
     A missing aggregate (the average of no values) is in no range.
     """
 
-    op: Literal["at_least", "at_most", "exactly", "between"]
+    op: ComparisonOp
     low: float | None = None
     high: float | None = None
 

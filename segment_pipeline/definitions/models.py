@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import sqlglot
 from pydantic import BaseModel, ConfigDict
@@ -150,7 +151,8 @@ def load_models(
 def source_schema(sources: Sources) -> dict[str, dict[str, str]]:
     """Columns of the source tables as a model sees them, for expanding `*`."""
     schema: dict[str, dict[str, str]] = {"events": dict(_EVENT_COLUMNS)}
-    for entity, table in (("company", "companies"), ("contact", "contacts")):
+    tables: tuple[tuple[EntityType, str], ...] = (("company", "companies"), ("contact", "contacts"))
+    for entity, table in tables:
         columns = {ENTITY_KEYS[entity]: "text", "updated_at": "timestamp"}
         columns.update({name: kind.sql_type for name, kind in sources.attributes(entity).items()})
         schema[table] = columns
@@ -234,7 +236,7 @@ def _reads(tree: exp.Select) -> tuple[TableRead, ...]:
     )
 
 
-def _first_line(tree: exp.Expression) -> str:
+def _first_line(tree: exp.Expr) -> str:
     """`line N` where a statement starts, as far as its parsed nodes tell."""
     lines = [node.meta["line"] for node in tree.walk() if "line" in node.meta]
     return f"line {min(lines)}" if lines else ""
@@ -248,7 +250,11 @@ def _finish(
 ) -> Model | None:
     try:
         qualified = qualify(
-            draft.sql.copy(), schema=schema, dialect=MODEL_DIALECT, validate_qualify_columns=False
+            draft.sql.copy(),
+            # sqlglot annotates the schema dict[str, object] (invariant); it only reads it.
+            schema=cast("dict[str, object]", schema),
+            dialect=MODEL_DIALECT,
+            validate_qualify_columns=False,
         )
     except (OptimizeError, SqlglotError) as error:
         errors.append(DefinitionError(draft.file, "", f"cannot resolve its columns: {error}"))

@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import Token, TokenType, exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import Token, TokenType
 
 from segment_pipeline.definitions.conditions import PREDICATE_DIALECT, Predicate
 from segment_pipeline.definitions.sources import ColumnType
@@ -33,7 +32,7 @@ EVENT_COLUMNS: dict[str, ColumnType] = {
 PROPERTIES = "properties"
 
 #: Scalar functions a predicate may call, by sqlglot class.
-ALLOWED_FUNCTIONS: tuple[type[exp.Expression], ...] = (
+ALLOWED_FUNCTIONS: tuple[type[exp.Expr], ...] = (
     exp.Coalesce,
     exp.Lower,
     exp.Upper,
@@ -62,7 +61,7 @@ ALLOWED_FUNCTION_NAMES = (
 )
 
 #: Operators and building blocks: everything else is refused.
-ALLOWED_NODES: tuple[type[exp.Expression], ...] = (
+ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
     exp.Paren,
     exp.And,
     exp.Or,
@@ -135,7 +134,7 @@ _BOOLEAN_ROOTS = (
 )
 
 
-def property_path(node: exp.Expression) -> tuple[str, ...] | None:
+def property_path(node: exp.Expr) -> tuple[str, ...] | None:
     """The keys of an event property reference, outermost first: `properties.plan` is
     `("plan",)`, `properties.plan.tier` is `("plan", "tier")` (a column whose first part
     is `properties`, or a `Dot` chain over one when deeper); None for anything else."""
@@ -192,7 +191,7 @@ def parse_predicate(source: str, scope: PredicateScope) -> Predicate:
     return Predicate(source=source, expression=tree)
 
 
-def _parse(source: str) -> list[exp.Expression]:
+def _parse(source: str) -> list[exp.Expr]:
     """Tokenize once, refuse comments and `;`, then parse the same tokens."""
     dialect = sqlglot.Dialect.get_or_raise(PREDICATE_DIALECT)
     try:
@@ -227,7 +226,7 @@ def _parse_problem(source: str, error: ParseError) -> str:
     return f"cannot parse {source!r}: {description.rstrip('.')}{at}"
 
 
-def _check_statement(tree: exp.Expression) -> None:
+def _check_statement(tree: exp.Expr) -> None:
     """The whole predicate must be an expression, not a statement or a query."""
     if tree.find(exp.Query) is not None:
         raise PredicateError("subqueries are not allowed")
@@ -242,7 +241,7 @@ def _check_statement(tree: exp.Expression) -> None:
         )
 
 
-def _check_boolean(tree: exp.Expression, scope: PredicateScope) -> None:
+def _check_boolean(tree: exp.Expr, scope: PredicateScope) -> None:
     """The whole predicate must be true or false, not a number or a text."""
     root = tree.unnest()
     if isinstance(root, _BOOLEAN_ROOTS):
@@ -258,7 +257,7 @@ def _check_boolean(tree: exp.Expression, scope: PredicateScope) -> None:
     )
 
 
-def _check_node(node: exp.Expression, scope: PredicateScope) -> None:
+def _check_node(node: exp.Expr, scope: PredicateScope) -> None:
     """One node of the tree against the allow-list."""
     if isinstance(node, exp.Query):
         raise PredicateError("subqueries are not allowed")
@@ -369,7 +368,7 @@ def _column_type(column: exp.Column, scope: PredicateScope) -> ColumnType | None
     return None if column.table else scope.columns.get(column.name)
 
 
-def _check_types(tree: exp.Expression, scope: PredicateScope) -> None:
+def _check_types(tree: exp.Expr, scope: PredicateScope) -> None:
     """Catch a text column compared with a number (or the reverse) now, not at run time."""
     for node in tree.find_all(*_COMPARISONS, exp.In, exp.Between):
         column = node.this
@@ -385,7 +384,7 @@ def _check_types(tree: exp.Expression, scope: PredicateScope) -> None:
             raise PredicateError(f"{column.name} is a number: compare it with a number such as 500")
 
 
-def _compared_values(node: exp.Expression) -> list[exp.Expression]:
+def _compared_values(node: exp.Expr) -> list[exp.Expr]:
     if isinstance(node, exp.In):
         return list(node.expressions)
     if isinstance(node, exp.Between):
@@ -393,11 +392,11 @@ def _compared_values(node: exp.Expression) -> list[exp.Expression]:
     return [node.expression]
 
 
-def _is_literal(node: exp.Expression) -> bool:
+def _is_literal(node: exp.Expr) -> bool:
     return isinstance(node, exp.Literal) or (
         isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal)
     )
 
 
-def _is_string(node: exp.Expression) -> bool:
+def _is_string(node: exp.Expr) -> bool:
     return isinstance(node, exp.Literal) and node.is_string

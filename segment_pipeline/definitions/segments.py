@@ -30,7 +30,6 @@ from segment_pipeline.definitions.conditions import (
 from segment_pipeline.definitions.models import Model
 from segment_pipeline.definitions.predicates import (
     PROPERTIES,
-    PredicateError,
     PredicateScope,
     event_scope,
     parse_predicate,
@@ -43,7 +42,7 @@ from segment_pipeline.definitions.yaml_files import (
     read_yaml,
     validation_errors,
 )
-from segment_pipeline.errors import DefinitionError
+from segment_pipeline.errors import DefinitionError, PredicateError
 
 Mode = Literal["dynamic", "static"]
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]

@@ -27,7 +27,7 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[valid-type, misc]
+class _StrictLoader(_BaseLoader):  # type: ignore[misc]  # the loader class is picked at import
     """Safe YAML loading that refuses a key repeated inside one mapping.
 
     Dates stay text (no implicit timestamps): `2026-02-30` then gets our message instead of
@@ -43,7 +43,8 @@ class _StrictLoader(_BaseLoader):  # type: ignore[valid-type, misc]
                     None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 _StrictLoader.yaml_implicit_resolvers = {

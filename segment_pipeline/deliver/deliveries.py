@@ -63,7 +63,7 @@ def ensure_deliveries_table(warehouse: Warehouse) -> None:
     warehouse.ensure_table(DELIVERIES_TABLE, DELIVERIES_COLUMNS)
 
 
-def _literal(value: object, kind: str) -> exp.Expression:
+def _literal(value: object, kind: str) -> exp.Expr:
     """A typed SQL literal for one attempt field (never string formatting)."""
     if value is None:
         return exp.cast(exp.null(), exp.DataType.build(kind))

@@ -47,7 +47,7 @@ class DeltaResult:
         return sum(self.removed_by_reason.values())
 
 
-def _changes(segment: Segment, snapshot_date: date, previous: date | None) -> exp.Expression:
+def _changes(segment: Segment, snapshot_date: date, previous: date | None) -> exp.Expr:
     """Added and removed members (the segment's own entity rows) with their old version."""
     return template(
         """

@@ -25,7 +25,7 @@ def rebuild_history(warehouse: Warehouse, segment: str, since: date | None = Non
     entities' stretches cannot have changed.
     """
     in_segment = col("segment").eq(lit(segment))
-    scope: exp.Expression = in_segment
+    scope: exp.Expr = in_segment
     if since is not None:
         touched = (
             exp.select("entity_id")

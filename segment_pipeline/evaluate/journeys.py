@@ -92,7 +92,7 @@ def _check_trigger(warehouse: Warehouse, journey: Journey, trigger: Segment, day
         )
 
 
-def _contradicted(journey: Journey, day: date) -> exp.Expression:
+def _contradicted(journey: Journey, day: date) -> exp.Expr:
     """A recorded enrolment of the snapshot row's entity that a new one on `day` contradicts."""
     same_entity = exp.and_(
         col("journey", "e").eq(lit(journey.name)),
@@ -133,7 +133,7 @@ def _enroll(warehouse: Warehouse, journey: Journey, trigger: Segment, day: date)
     warehouse.append(ENROLLMENTS, entrants, ENROLLMENT_COLUMNS)
 
 
-def _count(warehouse: Warehouse, journey: Journey, *conditions: exp.Expression) -> int:
+def _count(warehouse: Warehouse, journey: Journey, *conditions: exp.Expr) -> int:
     value = warehouse.scalar(
         exp.select(exp.func("count", exp.Star()))
         .from_(ENROLLMENTS)

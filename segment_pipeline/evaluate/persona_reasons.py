@@ -111,7 +111,7 @@ def persona_columns(personas: Personas) -> list[str]:
 
 
 def _versions(
-    warehouse: Warehouse, ids: exp.Table, columns: list[str], at: exp.Expression
+    warehouse: Warehouse, ids: exp.Table, columns: list[str], at: exp.Expr
 ) -> pd.DataFrame:
     """The removed contacts' versions matching `at` (a condition on validity), by id."""
     wanted = ["is_present", *dict.fromkeys(["company_id", *columns])]

@@ -32,7 +32,7 @@ class SnapshotResult:
     previous_date: date | None
 
 
-def _segment_day(segment: str, snapshot_date: date) -> exp.Expression:
+def _segment_day(segment: str, snapshot_date: date) -> exp.Expr:
     return exp.and_(col("segment").eq(lit(segment)), col("snapshot_date").eq(lit(snapshot_date)))
 
 
@@ -73,7 +73,7 @@ def write_snapshot(
     warehouse: Warehouse,
     segment: Segment,
     snapshot_date: date,
-    evaluated: exp.Expression,
+    evaluated: exp.Expr,
     *,
     refresh: bool = False,
 ) -> SnapshotResult:

@@ -53,7 +53,7 @@ def kept_states(warehouse: Warehouse, snapshot_date: date) -> set[tuple[str, str
     }
 
 
-def previous_state(segment: Segment, snapshot_date: date) -> exp.Expression:
+def previous_state(segment: Segment, snapshot_date: date) -> exp.Expr:
     """The segment's members and join times kept for the day before, same definition."""
     return (
         exp.select("entity_id", "joined_at")
@@ -79,7 +79,7 @@ def keep_states(warehouse: Warehouse, segments: list[Segment], snapshot_date: da
         ),
     )
 
-    def key(segment: Segment) -> list[exp.Expression]:
+    def key(segment: Segment) -> list[exp.Expr]:
         return [
             exp.alias_(lit(segment.name), "segment"),
             exp.alias_(lit(segment.version), "definition_version"),

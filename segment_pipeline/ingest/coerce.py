@@ -42,7 +42,7 @@ class SourceSpec:
     timestamp: str
     columns: dict[str, ColumnType]
     json_objects: tuple[str, ...] = field(default=())
-    defaults: dict[str, exp.Expression] = field(default_factory=dict)
+    defaults: dict[str, exp.Expr] = field(default_factory=dict)
 
     @property
     def wanted(self) -> list[str]:
@@ -79,12 +79,12 @@ EVENTS_SPEC = SourceSpec(
 )
 
 
-def _text(name: str) -> exp.Expression:
+def _text(name: str) -> exp.Expr:
     """The staged value with empty strings read as missing, as CSV already does."""
     return exp.func("nullif", col(name, "s"), lit(""))
 
 
-def _typed(name: str, kind: ColumnType) -> exp.Expression:
+def _typed(name: str, kind: ColumnType) -> exp.Expr:
     """The staged text converted to its declared type; NULL when it does not fit."""
     text = _text(name)
     if kind is ColumnType.TEXT:
@@ -100,9 +100,9 @@ def _typed(name: str, kind: ColumnType) -> exp.Expression:
     return exp.TryCast(this=text, to=exp.DataType.build(kind.sql_type))
 
 
-def _problems(spec: SourceSpec) -> list[exp.Expression]:
+def _problems(spec: SourceSpec) -> list[exp.Expr]:
     """One expression per possible problem: its description, or NULL when all is well."""
-    problems: list[exp.Expression] = []
+    problems: list[exp.Expr] = []
     for name in spec.required:
         problems.append(exp.If(this=_text(name).is_(exp.null()), true=lit(f"missing {name}")))
     for name, kind in spec.columns.items():

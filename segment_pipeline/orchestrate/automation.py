@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from segment_pipeline.orchestrate.assets.destinations import WEBHOOKS
+
+if TYPE_CHECKING:
+    # What `build_schedule_from_partitioned_job` returns for an asset job; dagster does not
+    # export the name, so it is imported for the annotation only.
+    from dagster._core.definitions.partitions.partitioned_schedule import (
+        UnresolvedPartitionedAssetScheduleDefinition,
+    )
 
 DAILY_JOB = "daily_segments"
 
@@ -28,7 +37,9 @@ def daily_job() -> dg.UnresolvedAssetJobDefinition:
     )
 
 
-def daily_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+def daily_schedule(
+    job: dg.UnresolvedAssetJobDefinition,
+) -> UnresolvedPartitionedAssetScheduleDefinition | dg.ScheduleDefinition:
     """Every day at 01:00 UTC, yesterday's partition (the last complete day)."""
     return dg.build_schedule_from_partitioned_job(
         job,

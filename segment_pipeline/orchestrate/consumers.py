@@ -59,7 +59,7 @@ def _require(warehouse: Warehouse, segment: str, day: date | None) -> None:
     )
 
 
-def _select(table: str, order: tuple[str, ...], *where: exp.Expression) -> exp.Select:
+def _select(table: str, order: tuple[str, ...], *where: exp.Expr) -> exp.Select:
     columns = [col(name) for name in OUTPUT_TABLES[table]]
     return exp.select(*columns).from_(table).where(*where).order_by(*(col(c) for c in order))
 
@@ -120,7 +120,9 @@ def read_history(warehouse: Warehouse, segment: str) -> pd.DataFrame:
     return warehouse.query(query)
 
 
-class SegmentTables(dg.ConfigurableResource):
+# ConfigurableResource is generic in its value, which for it is the resource itself:
+# subscripting it would make a new pydantic class, so it stays bare.
+class SegmentTables(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Segment outputs as DataFrames for downstream assets, read from the pipeline's DuckDB."""
 
     warehouse: WarehouseResource

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -16,7 +17,9 @@ from segment_pipeline.orchestrate.warehouse_resource import WarehouseResource
 from segment_pipeline.settings import Settings
 
 
-class ProjectResource(dg.ConfigurableResource):
+# ConfigurableResource is generic in its value, which for it is the resource itself:
+# subscripting it would make a new pydantic class, so it stays bare.
+class ProjectResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The user's analytics project and landing zone."""
 
     project_dir: str
@@ -52,7 +55,7 @@ def user_errors() -> Iterator[None]:
         raise dg.Failure(description=str(error), allow_retries=False) from None
 
 
-def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource[Any]]:
     """The resources for these settings; `segment_tables` is for users' own assets."""
     engine = settings.warehouse_settings
     warehouse = WarehouseResource(

@@ -19,7 +19,9 @@ from segment_pipeline.warehouse.schema import ensure_schema
 WAREHOUSE_POOL = "duckdb_warehouse"
 
 
-class WarehouseResource(dg.ConfigurableResource):
+# ConfigurableResource is generic in its value, which for it is the resource itself:
+# subscripting it would make a new pydantic class, so it stays bare.
+class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Which engine runs the statements (`duckdb` or `spark`) and where the warehouse is.
 
     `path` is the DuckDB file or Spark's warehouse directory; `spark_remote` a Spark

@@ -94,7 +94,7 @@ class DuckDBWarehouse(Warehouse):
         finally:
             connection.close()
 
-    def execute(self, statement: exp.Expression) -> None:
+    def execute(self, statement: exp.Expr) -> None:
         self.connection.execute(self.render(statement))
 
     def limits(self) -> dict[str, str]:
@@ -107,16 +107,16 @@ class DuckDBWarehouse(Warehouse):
         memory, threads = self.rows(query)[0]
         return {"memory_limit": str(memory), "threads": str(threads)}
 
-    def arrow(self, statement: exp.Expression) -> pa.Table:
+    def arrow(self, statement: exp.Expr) -> pa.Table:
         return self.connection.execute(self.render(statement)).to_arrow_table()
 
-    def query(self, statement: exp.Expression) -> pd.DataFrame:
+    def query(self, statement: exp.Expr) -> pd.DataFrame:
         return self.connection.execute(self.render(statement)).df()
 
-    def rows(self, statement: exp.Expression) -> list[tuple[object, ...]]:
+    def rows(self, statement: exp.Expr) -> list[tuple[Any, ...]]:
         return self.connection.execute(self.render(statement)).fetchall()
 
-    def scalar(self, statement: exp.Expression) -> object:
+    def scalar(self, statement: exp.Expr) -> Any:
         row = self.connection.execute(self.render(statement)).fetchone()
         return None if row is None else row[0]
 
@@ -211,7 +211,7 @@ class DuckDBWarehouse(Warehouse):
             template("create or replace temp table :t as :q", t=exp.to_table(name), q=query)
         )
 
-    def replace_rows(self, table: str, where: exp.Expression, rows: exp.Query) -> None:
+    def replace_rows(self, table: str, where: exp.Expr, rows: exp.Query) -> None:
         with self.transaction():
             self.execute(exp.delete(table, where=where))
             self.append(table, rows)

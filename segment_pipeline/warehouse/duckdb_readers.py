@@ -68,7 +68,7 @@ from read_csv(:path, all_varchar = true, header = true, parallel = false,
 """
 
 
-def _describe(warehouse: Warehouse, relation: exp.Expression) -> dict[str, str]:
+def _describe(warehouse: Warehouse, relation: exp.Expr) -> dict[str, str]:
     """Column names of a relation, in order, with their DuckDB types."""
     frame = warehouse.query(exp.Describe(this=relation))
     return dict(
@@ -77,8 +77,8 @@ def _describe(warehouse: Warehouse, relation: exp.Expression) -> dict[str, str]:
 
 
 def _text_columns(
-    available: Collection[str], wanted: list[str], value: Callable[[str], exp.Expression]
-) -> list[exp.Expression]:
+    available: Collection[str], wanted: list[str], value: Callable[[str], exp.Expr]
+) -> list[exp.Expr]:
     """One VARCHAR column per wanted column, NULL where the file does not have it."""
     return [
         exp.alias_(value(name) if name in available else exp.cast(exp.null(), "VARCHAR"), name)
@@ -125,7 +125,7 @@ def stage_csv(warehouse: Warehouse, path: Path, wanted: list[str], into: str) ->
     return available
 
 
-def _not_an_object(json_type: exp.Expression) -> exp.Expression:
+def _not_an_object(json_type: exp.Expr) -> exp.Expr:
     """The reason of a line whose JSON type (DuckDB's name) is not an object."""
     case = exp.Case(this=json_type, default=lit(not_an_object(JSON_NUMBER)))
     for kind, phrase in JSON_KINDS.items():
@@ -162,7 +162,7 @@ def stage_jsonl(warehouse: Warehouse, path: Path, wanted: list[str], into: str) 
     )
     available = sorted(str(row[0]) for row in key_rows)
 
-    def value(name: str) -> exp.Expression:
+    def value(name: str) -> exp.Expr:
         path_literal = lit("$." + '"' + name.replace('"', '\\"') + '"')
         return template(
             """
@@ -191,7 +191,7 @@ def stage_parquet(warehouse: Warehouse, path: Path, wanted: list[str], into: str
     types.pop("file_row_number")
     nested = ("STRUCT", "MAP", "JSON")
 
-    def value(name: str) -> exp.Expression:
+    def value(name: str) -> exp.Expr:
         column = col(name, "p")
         if types[name].startswith(nested) or types[name].endswith("]"):
             return exp.cast(exp.func("to_json", column), "VARCHAR")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -76,7 +76,7 @@ class Warehouse(ABC):
 
         return DuckDBWarehouse.open(settings, read_only=read_only)
 
-    def render(self, statement: exp.Expression) -> str:
+    def render(self, statement: exp.Expr) -> str:
         """The statement as SQL text in this warehouse's dialect.
 
         Every statement is built for one execution, so the generator may rewrite it in
@@ -93,23 +93,26 @@ class Warehouse(ABC):
         return {}
 
     @abstractmethod
-    def execute(self, statement: exp.Expression) -> None:
+    def execute(self, statement: exp.Expr) -> None:
         """Run a statement that returns nothing worth reading."""
 
     @abstractmethod
-    def arrow(self, statement: exp.Expression) -> pa.Table:
+    def arrow(self, statement: exp.Expr) -> pa.Table:
         """Run a query and return its rows as an Arrow table."""
 
     @abstractmethod
-    def query(self, statement: exp.Expression) -> pd.DataFrame:
+    def query(self, statement: exp.Expr) -> pd.DataFrame:
         """Run a query and return its rows as a DataFrame."""
 
     @abstractmethod
-    def rows(self, statement: exp.Expression) -> list[tuple[object, ...]]:
-        """Run a query and return its rows as tuples (for small results)."""
+    def rows(self, statement: exp.Expr) -> list[tuple[Any, ...]]:
+        """Run a query and return its rows as tuples (for small results).
 
-    def scalar(self, statement: exp.Expression) -> object:
-        """Run a query that returns one value."""
+        The values are the engine's Python values for the query's column types: the query,
+        not this interface, knows those types, so they are `Any` here."""
+
+    def scalar(self, statement: exp.Expr) -> Any:
+        """Run a query that returns one value (`Any`, as in `rows`)."""
         rows = self.rows(statement)
         return rows[0][0] if rows else None
 
@@ -170,7 +173,7 @@ class Warehouse(ABC):
         """Materialise a run-local relation (gone when the warehouse is closed)."""
 
     @abstractmethod
-    def replace_rows(self, table: str, where: exp.Expression, rows: exp.Query) -> None:
+    def replace_rows(self, table: str, where: exp.Expr, rows: exp.Query) -> None:
         """Replace the table's rows for which `where` holds with `rows` (named like the
         table's columns): a partition re-materialised, never appended twice. `rows` must
         not read `table` (materialise a run relation first)."""

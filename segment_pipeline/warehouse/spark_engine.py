@@ -117,7 +117,7 @@ def _table(name: str) -> exp.Table:
     return exp.Table(this=exp.to_identifier(name, quoted=True))
 
 
-def _portable(node: exp.Expression) -> exp.Expression:
+def _portable(node: exp.Expr) -> exp.Expr:
     """Rewrite what Spark has no type or form for: JSON values are their text, and `IF`
     takes its third argument (NULL when the pipeline leaves it out)."""
     if isinstance(node, exp.DataType) and node.is_type(exp.DataType.Type.JSON):
@@ -140,7 +140,7 @@ class PipelineSpark(Spark):
         TRANSFORMS = {**Spark.Generator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
 
 
-def spark_sql(statement: exp.Expression, **options: Any) -> str:
+def spark_sql(statement: exp.Expr, **options: Any) -> str:
     """A statement as Spark runs it (rewritten in place; `options` go to sqlglot's
     generator, e.g. `unsupported_level`)."""
     portable = statement.transform(_portable, copy=False)
@@ -217,22 +217,22 @@ class SparkWarehouse(Warehouse):
             frame.unpersist()
         self._relations.clear()
 
-    def render(self, statement: exp.Expression) -> str:
+    def render(self, statement: exp.Expr) -> str:
         return spark_sql(statement)
 
-    def _sql(self, statement: exp.Expression) -> DataFrame:
+    def _sql(self, statement: exp.Expr) -> DataFrame:
         return self.spark.sql(self.render(statement))
 
-    def execute(self, statement: exp.Expression) -> None:
+    def execute(self, statement: exp.Expr) -> None:
         self._sql(statement).collect()
 
-    def arrow(self, statement: exp.Expression) -> pa.Table:
+    def arrow(self, statement: exp.Expr) -> pa.Table:
         return self._sql(statement).toArrow()
 
-    def query(self, statement: exp.Expression) -> pd.DataFrame:
+    def query(self, statement: exp.Expr) -> pd.DataFrame:
         return self.arrow(statement).to_pandas()
 
-    def rows(self, statement: exp.Expression) -> list[tuple[object, ...]]:
+    def rows(self, statement: exp.Expr) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._sql(statement).collect()]
 
     def _frame(self, data: pa.Table) -> DataFrame:
@@ -287,7 +287,7 @@ class SparkWarehouse(Warehouse):
         if not self.table_exists(name):
             if self.local:
                 Path(self._location(name)).mkdir(parents=True, exist_ok=True)
-            properties: list[exp.Expression] = [exp.FileFormatProperty(this=exp.var("PARQUET"))]
+            properties: list[exp.Expr] = [exp.FileFormatProperty(this=exp.var("PARQUET"))]
             if partitioned_by:
                 partition = exp.Schema(expressions=[exp.to_identifier(partitioned_by, quoted=True)])
                 properties.append(exp.PartitionedByProperty(this=partition))
@@ -346,7 +346,7 @@ class SparkWarehouse(Warehouse):
             rows.subquery("rows", copy=False)
         )
 
-    def replace_rows(self, table: str, where: exp.Expression, rows: exp.Query) -> None:
+    def replace_rows(self, table: str, where: exp.Expr, rows: exp.Query) -> None:
         partition = self._partition_column(table)
         kept = exp.select("*").from_(table).where(exp.not_(exp.paren(where.copy())))
         if partition is not None:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import dagster as dg
 import pandas as pd
@@ -137,7 +137,7 @@ def _span(days: list[date]) -> str:
 
 def _destination_asset(
     destination: Destination, feeds: list[Feed], partitions: dg.PartitionsDefinition
-) -> Callable[[Callable[..., dg.MaterializeResult]], dg.AssetsDefinition]:
+) -> Callable[[Callable[..., dg.MaterializeResult[Any]]], dg.AssetsDefinition]:
     """The decorator every destination shares: key, lineage, partitions, pool, automation.
 
     A one-spec multi_asset rather than `@dg.asset`, whose `backfill_policy` would print a
@@ -180,7 +180,7 @@ def _csv_asset(
     @_destination_asset(destination, feeds, partitions)
     def export(
         context: dg.AssetExecutionContext, project: ProjectResource, engine: WarehouseResource
-    ) -> dg.MaterializeResult:
+    ) -> dg.MaterializeResult[Any]:
         """Write each selected day's changes of each segment to its file, replacing it."""
         days = partition_dates(context)
         exports: list[_Export] = []
@@ -230,7 +230,7 @@ def _webhook_asset(
         config: WebhookRunConfig,
         project: ProjectResource,
         engine: WarehouseResource,
-    ) -> dg.MaterializeResult:
+    ) -> dg.MaterializeResult[Any]:
         """POST each selected day's changes of each segment, skipping what the receiver holds."""
         days = partition_dates(context)
         with user_errors():

@@ -1,6 +1,7 @@
 """Group `ingest`: the landing zone's files as full-history tables, one partition per day."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -78,7 +79,7 @@ def build_ingest_assets(
     )
     def ingest_landing_zone(
         context: dg.AssetExecutionContext, project: ProjectResource, engine: WarehouseResource
-    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    ) -> Iterator[dg.MaterializeResult[Any] | dg.AssetCheckResult]:
         """Ingest each landing date of the run, in date order, replacing what it held."""
         sources = project.sources()
         days = partition_dates(context)

@@ -9,6 +9,7 @@ Enrolments are only ever added (see evaluate/journeys): a re-run never takes one
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import pandas as pd
@@ -25,13 +26,19 @@ from segment_pipeline.orchestrate.resources import (
 )
 from segment_pipeline.orchestrate.warehouse_resource import WAREHOUSE_POOL, WarehouseResource
 
+if TYPE_CHECKING:
+    # The values dagster accepts as metadata; it does not export the name.
+    from dagster._core.definitions.metadata import RawMetadataValue
+
 GROUP = "journeys"
 
 #: Enrol the latest day again when the trigger's snapshot or the journey's definition
 #: changed (the daily job enrols every day it runs in the same run as the segments).
 ENROL_ON_CHANGE = (
     dg.AutomationCondition.in_latest_time_window()
-    & (
+    # dagster annotates since_last_handled for asset-or-check conditions only (its generic is
+    # invariant), code_version_changed for assets: the stubs, not the condition, disagree.
+    & (  # type: ignore[misc, operator]
         dg.AutomationCondition.any_deps_updated() | dg.AutomationCondition.code_version_changed()
     ).since_last_handled()
     & ~dg.AutomationCondition.any_deps_in_progress()
@@ -74,7 +81,7 @@ def _spec(journey: Journey) -> dg.AssetSpec:
     )
 
 
-def _metadata(days: list[JourneyDay]) -> dict[str, object]:
+def _metadata(days: list[JourneyDay]) -> "dict[str, RawMetadataValue]":
     last = days[-1]
     table = pd.DataFrame(
         [
@@ -108,7 +115,7 @@ def _find(project: Project, name: str) -> Journey:
 
 def _journey_asset(journey: Journey, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     name = journey.name
-    decorate: Callable[[Callable[..., dg.MaterializeResult]], dg.AssetsDefinition] = (
+    decorate: Callable[[Callable[..., dg.MaterializeResult[Any]]], dg.AssetsDefinition] = (
         # A one-spec multi_asset: `@dg.asset`'s backfill_policy prints a beta warning.
         dg.multi_asset(
             name=f"{GROUP}__{name}",
@@ -122,7 +129,7 @@ def _journey_asset(journey: Journey, partitions: dg.PartitionsDefinition) -> dg.
     @decorate
     def enrol(
         context: dg.AssetExecutionContext, project: ProjectResource, engine: WarehouseResource
-    ) -> dg.MaterializeResult:
+    ) -> dg.MaterializeResult[Any]:
         """Enrol each selected day's entrants, in date order."""
         results: list[JourneyDay] = []
         with user_errors():

@@ -8,6 +8,7 @@ from the SQL: the ingestion tables and the models it reads.
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 
@@ -72,7 +73,7 @@ def build_model_assets(
     )
     def model_partitions(
         context: dg.AssetExecutionContext, project: ProjectResource, engine: WarehouseResource
-    ) -> Iterator[dg.MaterializeResult]:
+    ) -> Iterator[dg.MaterializeResult[Any]]:
         """Each selected model for each partition, over the data visible as of that day."""
         selected = [key.path[-1] for key in context.selected_asset_keys]
         current = project.load("models", selected)

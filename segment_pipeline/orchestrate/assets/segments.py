@@ -10,6 +10,7 @@ snapshot's delta depends on the previous snapshot.
 import json
 from collections.abc import Iterator
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import Field
@@ -33,6 +34,10 @@ from segment_pipeline.orchestrate.warehouse_resource import (
     WarehouseResource,
     engine_limits,
 )
+
+if TYPE_CHECKING:
+    # The values dagster accepts as metadata; it does not export the name.
+    from dagster._core.definitions.metadata import RawMetadataValue
 
 CHECKS = {
     "no_duplicate_members": "No entity appears twice in a day's snapshot.",
@@ -88,7 +93,7 @@ def _entity_types(segment: Segment) -> list[str]:
     return [segment.entity, *(["contact"] if segment.personas is not None else [])]
 
 
-def _coverage_table(coverage: Coverage) -> dict[str, object]:
+def _coverage_table(coverage: Coverage) -> "dict[str, RawMetadataValue]":
     """A partition's first companies where no persona finds anyone, with their eligible
     contacts (its counts are numbers: `day_metadata`)."""
     uncovered = coverage.uncovered
@@ -102,7 +107,8 @@ def _coverage_table(coverage: Coverage) -> dict[str, object]:
 
 
 def _definition(segment: Segment) -> dict[str, object]:
-    return json.loads(segment.definition_json())
+    definition: dict[str, object] = json.loads(segment.definition_json())
+    return definition
 
 
 #: Removal reasons (SPEC 8) of a segment's own members, and of contacts picked for it.
@@ -140,7 +146,7 @@ def day_metadata(result: SegmentDay) -> dict[str, int]:
     return numbers
 
 
-def _metadata(days: list[date], results: list[SegmentDay]) -> dict[str, object]:
+def _metadata(days: list[date], results: list[SegmentDay]) -> "dict[str, RawMetadataValue]":
     """The run's metadata; each partition's numbers are `day_metadata`, added per day."""
     last = results[-1]
     preview = last.delta.preview
@@ -154,7 +160,7 @@ def _metadata(days: list[date], results: list[SegmentDay]) -> dict[str, object]:
     }
 
 
-def _change(change: dict[str, str]) -> dict[str, object]:
+def _change(change: dict[str, str]) -> "dict[str, RawMetadataValue]":
     """The definition diff as a code block, when the version changed."""
     if not change:
         return {}
@@ -193,7 +199,7 @@ def build_segment_assets(
         config: SegmentRunConfig,
         project: ProjectResource,
         engine: WarehouseResource,
-    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    ) -> Iterator[dg.MaterializeResult[Any] | dg.AssetCheckResult]:
         """Snapshot, delta and history of each selected segment for each partition."""
         selected = [key.path[-1] for key in context.selected_asset_keys]
         current = project.load("segments", selected)
@@ -242,7 +248,7 @@ def build_segment_assets(
                 metadata={**_metadata(days, results[name]), **limits, **_change(changes[name])},
             )
             duplicates, unbalanced, late_joins = audits[name]
-            outcomes = {
+            outcomes: dict[str, tuple[bool, dict[str, RawMetadataValue]]] = {
                 "no_duplicate_members": (duplicates == 0, {"duplicates": duplicates}),
                 "delta_balances": (
                     not unbalanced,
