@@ -224,7 +224,8 @@ def _summary(obj: Context, start: date, end: date) -> None:
     for day, frame in segments.groupby("snapshot_date"):
         if day == segments["snapshot_date"].iloc[0] or day == segments["snapshot_date"].iloc[-1]:
             console.print(_table(frame.drop(columns="snapshot_date"), f"Segments on {day}"))
-    totals = segments.groupby("segment")[["added", "removed"]].sum().reset_index()
+    changes = ["added", "removed", "contacts_added", "contacts_removed"]
+    totals = segments.groupby("segment")[changes].sum(min_count=1).reset_index()
     console.print(_table(totals, f"Changes {start} .. {end}"))
     if len(entrants):
         console.print(_table(entrants, f"Journey entrants {start} .. {end}"))
@@ -279,10 +280,11 @@ def refresh(obj: Context, segment: str, day: datetime) -> None:
 @click.pass_obj
 @_user_errors
 def preview(obj: Context, segment: str, day: datetime | None, limit: int) -> None:
-    """Evaluate SEGMENT without writing anything: member count and first members."""
+    """Evaluate SEGMENT without writing anything: member count and first members (and for
+    a company segment with personas, its first picked contacts with company and persona)."""
     from segment_pipeline.definitions.project import load_project
     from segment_pipeline.errors import ConfigError
-    from segment_pipeline.evaluate.membership import evaluate_members
+    from segment_pipeline.evaluate.membership import preview_segment
     from segment_pipeline.report import latest_snapshot_date
     from segment_pipeline.warehouse.engine import Warehouse
 
@@ -293,10 +295,15 @@ def preview(obj: Context, segment: str, day: datetime | None, limit: int) -> Non
         snapshot_date = (
             _day(day) or latest_snapshot_date(warehouse) or (date.today() - timedelta(days=1))
         )
-        members = evaluate_members(warehouse, project, snapshot_date, [segment])
-    console.print(f"{segment} as of {snapshot_date}: {len(members):,} members")
+        members, contacts = preview_segment(warehouse, project, snapshot_date, segment)
+    picked = "" if contacts is None else f", {len(contacts):,} picked contacts"
+    console.print(f"{segment} as of {snapshot_date}: {len(members):,} members{picked}")
     shown = members.head(limit)[["entity_type", "entity_id", "joined_at"]]
     console.print(_table(shown, f"first {len(shown)} members"))
+    if contacts is not None:
+        columns = ["company_id", "persona", "persona_rank", "entity_id", "joined_at"]
+        first = contacts.head(limit)[columns].rename(columns={"entity_id": "contact_id"})
+        console.print(_table(first, f"first {len(first)} picked contacts"))
 
 
 @main.command()

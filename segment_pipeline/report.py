@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -43,20 +44,49 @@ def ingestion_by_day(warehouse: Warehouse, start: date, end: date) -> pd.DataFra
     )
 
 
+#: The summary's picked-contact columns, blank for a segment without personas.
+CONTACT_COLUMNS = ["contacts", "contacts_added", "contacts_removed"]
+
+
 def segments_by_day(warehouse: Warehouse, start: date, end: date) -> pd.DataFrame:
-    """Members, additions and removals per segment and snapshot date."""
-    return warehouse.query(
+    """Members, additions and removals per segment and snapshot date, and for a company
+    segment with personas its picked contacts apart: `members`, `added` and `removed`
+    count the segment's own entities only, `contacts`, `contacts_added` and
+    `contacts_removed` the contacts picked for it (SPEC 7)."""
+    frame = warehouse.query(
         template(
             """
             with changes as (
-                select segment, snapshot_date,
+                select segment, snapshot_date, entity_type,
                        count(*) filter (where change = 'added') as added,
                        count(*) filter (where change = 'removed') as removed
-                from segment_deltas group by all
+                from segment_deltas where snapshot_date between :start and :end
+                group by segment, snapshot_date, entity_type
+            ),
+            picked as (
+                select segment, snapshot_date, count(*) as contacts
+                from segment_snapshots
+                where persona is not null and snapshot_date between :start and :end
+                group by segment, snapshot_date
             )
             select strftime(r.snapshot_date, '%Y-%m-%d') as snapshot_date, r.segment,
-                   r.members, coalesce(c.added, 0) as added, coalesce(c.removed, 0) as removed
-            from segment_snapshot_runs as r left join changes as c using (segment, snapshot_date)
+                   r.members, coalesce(own.added, 0) as added,
+                   coalesce(own.removed, 0) as removed,
+                   coalesce(p.contacts, 0) as contacts,
+                   coalesce(c.added, 0) as contacts_added,
+                   coalesce(c.removed, 0) as contacts_removed,
+                   v.entity, v.definition
+            from segment_snapshot_runs as r
+            join segment_definitions as v
+              on v.segment = r.segment and v.version = r.definition_version
+            left join changes as own
+              on own.segment = r.segment and own.snapshot_date = r.snapshot_date
+             and own.entity_type = v.entity
+            left join changes as c
+              on c.segment = r.segment and c.snapshot_date = r.snapshot_date
+             and c.entity_type <> v.entity
+            left join picked as p
+              on p.segment = r.segment and p.snapshot_date = r.snapshot_date
             where r.snapshot_date between :start and :end
             order by r.snapshot_date, r.segment
             """,
@@ -64,6 +94,22 @@ def segments_by_day(warehouse: Warehouse, start: date, end: date) -> pd.DataFram
             end=lit(end),
         )
     )
+    with_personas = pd.Series(
+        [
+            entity == "company" and _definition(definition).get("personas") is not None
+            for entity, definition in zip(frame["entity"], frame["definition"], strict=True)
+        ],
+        index=frame.index,
+        dtype=bool,
+    )
+    for column in CONTACT_COLUMNS:
+        frame[column] = frame[column].astype("Int64").where(with_personas)
+    return frame.drop(columns=["entity", "definition"])
+
+
+def _definition(value: object) -> dict[str, object]:
+    """A stored definition (JSON text, or already parsed by the engine)."""
+    return value if isinstance(value, dict) else json.loads(str(value))
 
 
 def models_on(warehouse: Warehouse, day: date) -> pd.DataFrame:

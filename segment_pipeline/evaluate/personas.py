@@ -65,23 +65,36 @@ def snapshot_rows(segment: str, snapshot_date: date, entity: str) -> exp.Select:
     )
 
 
+def pick(
+    warehouse: Warehouse, segment: Segment, sources: Sources, companies: exp.Expr
+) -> exp.Select:
+    """Rank the candidates at `companies` (`entity_id`, `joined_at`) into the run's
+    `ranking_table` (removal reasons read it) and return the picked ones (`PICK_COLUMNS`).
+
+    Needs the run's visible contact versions (`MembershipRun.prepare`).
+    """
+    assert segment.personas is not None
+    candidates = current_candidates(segment.personas, sources, versions_table("contact"))
+    ranked = ranking(segment.personas, candidates.subquery(), companies)
+    warehouse.create_relation(ranking_table(segment.name), ranked)
+    return picked(segment.name)
+
+
 def write_picked_contacts(
     warehouse: Warehouse, segment: Segment, sources: Sources, snapshot: SnapshotResult
 ) -> Coverage:
     """Add the day's picked contacts to the segment's snapshot (already holding its
     companies) and say how well they cover them.
 
-    Needs the run's visible contact versions (`MembershipRun.prepare`). The segment's
-    ranking of every candidate stays in the run's `ranking_table` for removal reasons.
+    The segment's ranking of every candidate stays in the run's `ranking_table` for
+    removal reasons (`pick`).
     """
     assert segment.personas is not None
     day = snapshot.snapshot_date
     if snapshot.refreshed:
-        candidates = current_candidates(segment.personas, sources, versions_table("contact"))
-        companies = snapshot_rows(segment.name, day, "company")
-        ranked = ranking(segment.personas, candidates.subquery(), companies.subquery())
-        warehouse.create_relation(ranking_table(segment.name), ranked)
-        contacts = picked(segment.name)
+        contacts = pick(
+            warehouse, segment, sources, snapshot_rows(segment.name, day, "company").subquery()
+        )
     else:
         assert snapshot.previous_date is not None
         contacts = exp.select(*PICK_COLUMNS).from_(
