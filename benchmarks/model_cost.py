@@ -16,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from benchmarks.baselines.duckdb_sql import as_of
+from benchmarks.baselines.tables import connect
 from benchmarks.measure import RESULT_MARKER
 from benchmarks.steps import PROJECT_DIR, StepConfig, _warehouse
 
@@ -51,7 +51,7 @@ def in_pipeline(config: StepConfig) -> tuple[float, pd.DataFrame]:
         started = time.perf_counter()
         materialize_models(warehouse, project, [MODEL], [config.day])
         seconds = time.perf_counter() - started
-    with duckdb.connect(str(config.warehouse), read_only=True) as connection:
+    with connect(config) as connection:
         scores = connection.execute(
             f"select company_id, score from {model_table(MODEL)} where snapshot_date = $day",
             {"day": config.day},
@@ -61,11 +61,7 @@ def in_pipeline(config: StepConfig) -> tuple[float, pd.DataFrame]:
 
 def alone(config: StepConfig) -> tuple[float, float, pd.DataFrame]:
     """Seconds of the as-of tables, of the model's SELECT over them, and its scores."""
-    with duckdb.connect(
-        config={"memory_limit": config.memory_limit, "threads": config.threads}
-    ) as connection:
-        connection.execute("SET TimeZone = 'UTC'")
-        connection.execute(f"ATTACH '{config.warehouse}' AS w (READ_ONLY)")
+    with connect(config, schema="w") as connection:
         values: dict[str, object] = {"day": config.day, "as_of": as_of(config.day)}
         started = time.perf_counter()
         for statement in connection.extract_statements(TABLES.read_text()):

@@ -1,4 +1,5 @@
-"""The benchmark: `python -m benchmarks.run --scale small` (tiny, small, reference, medium, large).
+"""The benchmark: `python -m benchmarks.run --scale small [--engine spark]` (tiny, small,
+reference, medium, large).
 
 Generates the scale's landing zone (kept and reused while its parameters do not change),
 then runs each measured step in its own process against one warehouse, checks that the
@@ -7,6 +8,12 @@ target of issue 24 as a ratio, and a JSON document (also written to
 `<work-dir>/<scale>/results.json`, or `--json PATH`). It exits 1 when a baseline disagrees
 with the pipeline (never on timing); `--check-only` repeats that check on the member sets
 the last run left in the work folder.
+
+`--engine spark` runs the pipeline's steps (ingestion, backfill, daily run, definition
+change, the model) on Spark (a local session, or `SEGMENT_PIPELINE_SPARK_REMOTE`) over a
+warehouse directory under `<work-dir>/<scale>/spark/`, reusing the scale's landing zone. The
+baselines stay DuckDB's, reading the Parquet tables Spark wrote: the floor a run is compared
+with is the same whichever engine the pipeline runs on.
 """
 
 from __future__ import annotations
@@ -56,14 +63,21 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--memory-limit",
         default=os.environ.get("SEGMENT_PIPELINE_DUCKDB_MEMORY_LIMIT", "4GB"),
-        help="DuckDB memory_limit for the pipeline and baseline (a) (default 4GB, or "
-        "SEGMENT_PIPELINE_DUCKDB_MEMORY_LIMIT)",
+        help="DuckDB memory_limit (or Spark's driver memory) for the pipeline and baseline "
+        "(a) (default 4GB, or SEGMENT_PIPELINE_DUCKDB_MEMORY_LIMIT)",
     )
     parser.add_argument(
         "--threads",
         type=int,
         default=int(os.environ.get("SEGMENT_PIPELINE_DUCKDB_THREADS", os.cpu_count() or 1)),
-        help="DuckDB threads (default: every core, or SEGMENT_PIPELINE_DUCKDB_THREADS)",
+        help="DuckDB threads, or Spark's local cores (default: every core, or "
+        "SEGMENT_PIPELINE_DUCKDB_THREADS)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="the engine the pipeline's steps run on (the baselines run on DuckDB)",
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
@@ -161,7 +175,8 @@ def _machine(config: StepConfig) -> dict[str, object]:
         for line in Path("/proc/meminfo").read_text().splitlines()
         if line.startswith("MemTotal:")
     )
-    return {
+    machine: dict[str, object] = {
+        "engine": config.engine,
         "cpus": os.cpu_count(),
         "memory_gb": round(memory_kib / 2**20, 1),
         "python": platform.python_version(),
@@ -171,6 +186,12 @@ def _machine(config: StepConfig) -> dict[str, object]:
         "duckdb_threads": config.threads,
         "load_average": [round(load, 2) for load in os.getloadavg()],
     }
+    if config.engine == "spark":
+        from importlib.metadata import version
+
+        machine["pyspark"] = version("pyspark")
+        machine["spark_remote"] = os.environ.get("SEGMENT_PIPELINE_SPARK_REMOTE")
+    return machine
 
 
 def table(document: dict[str, object]) -> str:
@@ -178,7 +199,8 @@ def table(document: dict[str, object]) -> str:
     figures: dict[str, dict[str, object]] = document["figures"]  # type: ignore[assignment]
     width = max(len(label) for label in STEPS.values())
     lines = [
-        f"segment-pipeline benchmark, scale {document['scale']} "
+        f"segment-pipeline benchmark, scale {document['scale']}, engine "
+        f"{document['machine'].get('engine', 'duckdb')} "  # type: ignore[union-attr]
         f"({document['machine']['cpus']} cores, DuckDB memory_limit "  # type: ignore[index]
         f"{document['machine']['duckdb_memory_limit']})",  # type: ignore[index]
         f"{'step':<{width}}  {'seconds':>9}  {'CPU s':>9}  {'peak RSS MB':>11}",
@@ -211,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_limit=arguments.memory_limit,
         threads=arguments.threads,
         backfill_days=arguments.backfill_days,
+        engine=arguments.engine,
     )
     if arguments.check_only:
         return _report_agreement(agreement(config, _segments()))

@@ -46,21 +46,29 @@ class StepConfig:
     memory_limit: str
     threads: int
     backfill_days: int
+    #: The engine the pipeline's steps run on (SPEC 12); the baselines always run on DuckDB.
+    engine: str = "duckdb"
+
+    @property
+    def scale_dir(self) -> Path:
+        """The scale's folder: its landing zone, shared by both engines' runs."""
+        return Path(self.work_dir) / self.scale
 
     @property
     def root(self) -> Path:
-        """The scale's folder: landing zone, warehouse, member sets."""
-        return Path(self.work_dir) / self.scale
+        """The run's folder: warehouse, member sets, results (DuckDB's is the scale's own,
+        Spark's a `spark/` folder in it)."""
+        return self.scale_dir if self.engine == "duckdb" else self.scale_dir / self.engine
 
     @property
     def landing(self) -> Path:
         """The generated landing zone."""
-        return self.root / "landing"
+        return self.scale_dir / "landing"
 
     @property
     def warehouse(self) -> Path:
-        """The DuckDB file every step shares."""
-        return self.root / "warehouse.duckdb"
+        """The warehouse every step shares: the DuckDB file, or Spark's directory."""
+        return self.root / ("warehouse.duckdb" if self.engine == "duckdb" else "warehouse")
 
     @property
     def days(self) -> list[date]:
@@ -94,6 +102,7 @@ def _settings(config: StepConfig, project_dir: Path = PROJECT_DIR):
         project_dir=project_dir,
         landing_dir=config.landing,
         warehouse=config.warehouse,
+        engine=config.engine,
         start_date=config.days[0],
         duckdb_memory_limit=config.memory_limit,
         duckdb_threads=config.threads,
@@ -109,12 +118,11 @@ def _warehouse(config: StepConfig) -> Iterator:
 
 
 def _connection(config: StepConfig) -> duckdb.DuckDBPyConnection:
-    """A read-only connection with the same limits the pipeline gets (for the baselines)."""
-    return duckdb.connect(
-        str(config.warehouse),
-        read_only=True,
-        config={"memory_limit": config.memory_limit, "threads": config.threads},
-    )
+    """A read-only DuckDB connection over the warehouse's tables, with the same limits the
+    pipeline gets (for the baselines and the checks)."""
+    from benchmarks.baselines.tables import connect
+
+    return connect(config)
 
 
 def generate(config: StepConfig) -> dict[str, object]:
@@ -122,7 +130,7 @@ def generate(config: StepConfig) -> dict[str, object]:
     from segment_pipeline.generate import generate_landing
 
     params = SCALES[config.scale].params(config.seed)
-    marker = config.root / "landing.json"
+    marker = config.scale_dir / "landing.json"
     if marker.is_file() and marker.read_text() == params.model_dump_json():
         return {"reused": True}
     marker.unlink(missing_ok=True)
@@ -137,9 +145,12 @@ def ingest_history(config: StepConfig) -> dict[str, object]:
     from segment_pipeline.ingest.landing import ingest_landing_date
     from segment_pipeline.warehouse.schema import ensure_schema
 
-    for path in (config.warehouse, config.warehouse.with_suffix(".duckdb.wal")):
-        path.unlink(missing_ok=True)
-    shutil.rmtree(config.warehouse.with_suffix(".duckdb.tmp"), ignore_errors=True)
+    if config.engine == "duckdb":
+        for path in (config.warehouse, config.warehouse.with_suffix(".duckdb.wal")):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(config.warehouse.with_suffix(".duckdb.tmp"), ignore_errors=True)
+    else:
+        shutil.rmtree(config.warehouse, ignore_errors=True)
     sources = load_project(PROJECT_DIR).sources
     with _warehouse(config) as warehouse:
         ensure_schema(warehouse, sources)
@@ -170,7 +181,11 @@ def _cli_run(config: StepConfig, start: date, end: date, project_dir: Path) -> d
         "--end",
         end.isoformat(),
     ]
-    env = {**os.environ, "SEGMENT_PIPELINE_START_DATE": config.days[0].isoformat()}
+    env = {
+        **os.environ,
+        "SEGMENT_PIPELINE_START_DATE": config.days[0].isoformat(),
+        "SEGMENT_PIPELINE_ENGINE": config.engine,
+    }
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
