@@ -109,7 +109,12 @@ def _day(value: datetime | None) -> date | None:
 COMMON_OPTIONS = (
     ("project_dir", "SEGMENT_PIPELINE_PROJECT_DIR", "dbt_like_sql", "The analytics project."),
     ("landing_dir", "SEGMENT_PIPELINE_LANDING_DIR", "data/landing", "Daily landing folders."),
-    ("warehouse", "SEGMENT_PIPELINE_WAREHOUSE", "data/warehouse.duckdb", "The DuckDB file."),
+    (
+        "warehouse",
+        "SEGMENT_PIPELINE_WAREHOUSE",
+        "data/warehouse.duckdb",
+        "The DuckDB file (on Spark: the warehouse directory).",
+    ),
 )
 
 
