@@ -1,8 +1,9 @@
 """Start and stop a real `dagster dev` (webserver + daemon) on a copy of the project.
 
 Its working directory is a copy of `definitions.py`, `workspace.yaml` and `dbt_like_sql/` with
-a few days of generated landing data; its `DAGSTER_HOME` holds a copy of the repository's
-`dagster.yaml`. Stopping it is Ctrl-C for its process group, as for a user's terminal.
+a few days of generated landing data, its journeys starting on the sample's second day so that
+they enrol within it; its `DAGSTER_HOME` holds a copy of the repository's `dagster.yaml`.
+Stopping it is Ctrl-C for its process group, as for a user's terminal.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from segment_pipeline.generate import GenerateParams, generate_landing
 
@@ -34,6 +36,8 @@ BIN = Path(sys.executable).parent
 FIRST_DAY = date(2026, 1, 1)
 DAYS = 4
 SAMPLE = GenerateParams(companies=40, contacts=200, events=2000, days=DAYS, start=FIRST_DAY)
+#: The example's journeys start after the sample's days; the copy's start on its second day.
+JOURNEYS_START = FIRST_DAY + timedelta(days=1)
 #: Relative to the project copy, as a user running `dagster dev` in a project would set them.
 SETTINGS = {
     "SEGMENT_PIPELINE_PROJECT_DIR": "dbt_like_sql",
@@ -111,6 +115,9 @@ def _copy_project(root: Path) -> Path:
     for name in ("definitions.py", "workspace.yaml"):
         shutil.copy2(REPO / name, project / name)
     shutil.copytree(REPO / "dbt_like_sql", project / "dbt_like_sql")
+    for journey in (project / "dbt_like_sql" / "journeys").glob("*.yml"):
+        document = yaml.safe_load(journey.read_text())
+        journey.write_text(yaml.safe_dump({**document, "starts_on": JOURNEYS_START}))
     generate_landing(project / SETTINGS["SEGMENT_PIPELINE_LANDING_DIR"], SAMPLE)
     return project
 

@@ -21,8 +21,15 @@ from tests.ui_backfill import RANGE_END, RANGE_START
 from .server import BIN, SETTINGS, DagsterDev, sample_days
 
 JOB = "daily_segments"
-TABLES = ("segment_snapshots", "segment_deltas", "segment_history")
-BACKFILL_TIMEOUT = 300
+#: Every output the daily job writes; each must be non-empty over the sample's days.
+TABLES = (
+    "segment_snapshots",
+    "segment_deltas",
+    "segment_history",
+    "journey_enrollments",
+    "journey_entrants",
+)
+BACKFILL_TIMEOUT = 600
 CLI_TIMEOUT = 180
 
 REPOSITORIES_QUERY = """
@@ -140,7 +147,9 @@ def test_ui_backfill_matches_cli_run(dagster_dev: DagsterDev, tmp_path: Path) ->
     days = [day.isoformat() for day in sample_days()]
     project = load_project(dagster_dev.project / SETTINGS["SEGMENT_PIPELINE_PROJECT_DIR"])
     keys = job_asset_keys(dagster_dev)
-    assert {tuple(key) for key in keys} >= {("segments", name) for name in project.segments}
+    assert {tuple(key) for key in keys} >= {("segments", name) for name in project.segments} | {
+        ("journeys", name) for name in project.journeys
+    }
 
     backfill_id = launch_backfill(dagster_dev, days, keys)
     cli = start_cli_run(dagster_dev, tmp_path, days[0], days[-1])
@@ -167,3 +176,5 @@ def test_ui_backfill_matches_cli_run(dagster_dev: DagsterDev, tmp_path: Path) ->
         pd.testing.assert_frame_equal(from_backfill, from_cli, obj=table)
     snapshot_dates = read_table(dagster_dev.warehouse, "segment_snapshots")["snapshot_date"]
     assert sorted({str(day)[:10] for day in snapshot_dates}) == days
+    entry_days = read_table(dagster_dev.warehouse, "journey_entrants")["entered_on"]
+    assert {str(day)[:10] for day in entry_days} <= set(days[1:])
