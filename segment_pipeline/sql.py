@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -17,6 +18,12 @@ from sqlglot import exp
 def template(sql: str, **values: exp.Expr) -> exp.Expr:
     """Parse a DuckDB-dialect template and fill its `:name` placeholders with expressions."""
     return exp.replace_placeholders(_parsed(sql), **values)
+
+
+def query_template(sql: str, **values: exp.Expr) -> exp.Query:
+    """`template` for a template that is a query (a SELECT, UNION, ...), typed as one so it
+    can be a subquery or a table's rows; the text, not the parser, says it is a query."""
+    return cast(exp.Query, template(sql, **values))
 
 
 @cache

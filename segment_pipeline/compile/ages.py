@@ -41,7 +41,7 @@ def age_holds(leaf: AttributeAge, t: exp.Expr, *, after: bool) -> exp.Expr:
 
 def age_edges(leaf: AttributeAge) -> list[exp.Expr]:
     """The instants, from a version's columns, where the leaf's value can change."""
-    edges = []
+    edges: list[exp.Expr] = []
     if leaf.at_least_days is not None:
         edges.append(_value(leaf) + _days(leaf.at_least_days))
     if leaf.at_most_days is not None:

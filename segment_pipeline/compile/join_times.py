@@ -13,7 +13,7 @@ from segment_pipeline.compile.spec import TimelineSpec
 from segment_pipeline.sql import col, lit, template
 
 
-def members(spec: TimelineSpec, timeline: str, previous: exp.Expr | None = None) -> exp.Select:
+def members(spec: TimelineSpec, timeline: str, previous: exp.Expr | None = None) -> exp.Query:
     """Members at `as_of` with their join time: the end of the last break before it.
 
     A break is a point where membership is false (the stretch starts right after it,
@@ -85,7 +85,7 @@ def carried(spec: TimelineSpec, previous: exp.Expr) -> exp.Select:
     ).from_(exp.alias_(unchanged(spec, previous).subquery(), "unchanged"))
 
 
-def dated(members: str, whole: exp.Select | None) -> exp.Select:
+def dated(members: str, whole: exp.Query | None) -> exp.Select:
     """An incremental evaluation's members (relation `members`), each NULL join time
     taken from `whole`: the same members' join times on their whole history."""
     if whole is None:

@@ -12,6 +12,7 @@ from earlier than needed gets the same answer, an entity missed would not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from sqlglot import exp
@@ -59,7 +60,7 @@ class LateScopes:
         self.since = since
         self.contact_versions = contact_versions
 
-    def reached(self, segment: Segment, entities: dict[str, str]) -> exp.Query:
+    def reached(self, segment: Segment, entities: Mapping[str, str]) -> exp.Query:
         """Entities whose inputs late rows change: their own late rows, late events the
         segment counts, late rows of their companies (contacts' `company` leaves), and
         entities reached in a referenced segment (its `reached_table`, made first)."""

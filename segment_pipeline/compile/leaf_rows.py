@@ -8,6 +8,7 @@ function over the flagged events (`event_pass`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlglot import exp
@@ -42,12 +43,12 @@ from segment_pipeline.definitions.conditions import (
 from segment_pipeline.sql import col, lit, template, union
 
 
-def version_rows(spec: TimelineSpec, entities: dict[str, str]) -> exp.Select:
+def version_rows(spec: TimelineSpec, entities: Mapping[str, str]) -> exp.Select:
     """One row per version of the entity with the value of every leaf that changes with
     it: existence, attributes, and false for leaves read through the contact's company
     (a contact version starts without a company value until a company row gives one).
     """
-    values = {EXISTS: (col("is_present"), col("is_present"))}
+    values: dict[int, tuple[exp.Expr, exp.Expr]] = {EXISTS: (col("is_present"), col("is_present"))}
     for index, (_, node) in enumerate(spec.leaves, start=1):
         if isinstance(node, AttributeAge):
             values[index] = (
@@ -66,7 +67,7 @@ def version_rows(spec: TimelineSpec, entities: dict[str, str]) -> exp.Select:
     )
 
 
-def _version_value(spec: TimelineSpec, node: Leaf, entities: dict[str, str]) -> exp.Expr | None:
+def _version_value(spec: TimelineSpec, node: Leaf, entities: Mapping[str, str]) -> exp.Expr | None:
     """A leaf's value at each version of the entity, if versions change it."""
     if isinstance(node, Attribute):
         return holds(node)
@@ -218,7 +219,7 @@ def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> 
     """
     hits = _hits(spec, node)
     window = node.within
-    steps = exp.select(
+    steps: exp.Query = exp.select(
         "entity_id",
         exp.alias_(col("occurred_at"), "t"),
         exp.alias_(lit(1), "plus"),
@@ -283,7 +284,7 @@ def _aggregate_rows(spec: TimelineSpec, leaf: LeafColumns, node: Aggregate) -> e
     """
     window = node.events.within
     hits = _hits(spec, node.events, exp.alias_(col(value_column(node)), "v"))
-    instants = exp.select("entity_id", exp.alias_(col("occurred_at"), "t")).from_(
+    instants: exp.Query = exp.select("entity_id", exp.alias_(col("occurred_at"), "t")).from_(
         hits.subquery("hits")
     )
     if window.last_days is not None:
@@ -411,7 +412,8 @@ def _last_rows(spec: TimelineSpec, leaf: LeafColumns, node: LastEvent) -> exp.Se
         exp.alias_(template(f"last_value(latest ignore nulls) {window}"), "latest"),
         exp.alias_(template(f"last_value(matched ignore nulls) {window}"), "matched"),
     ).from_(per_instant.subquery("per_instant", copy=False))
-    at, after = col("matched"), col("matched")
+    at: exp.Expr = col("matched")
+    after: exp.Expr = col("matched")
     if days is not None:
         edge = col("t") - exp.Interval(this=lit(str(days)), unit=exp.var("DAY"))
         at = exp.and_(at, col("latest") < edge)
@@ -464,7 +466,7 @@ def _aggregate(node: Aggregate, value: exp.Expr) -> exp.Expr:
 
 
 def leaf_rows(
-    spec: TimelineSpec, leaf: LeafColumns, node: Leaf, entities: dict[str, str]
+    spec: TimelineSpec, leaf: LeafColumns, node: Leaf, entities: Mapping[str, str]
 ) -> exp.Select | None:
     """The leaf's change rows beyond the entity's own versions (`_version_rows`)."""
     if isinstance(node, Attribute | Split):

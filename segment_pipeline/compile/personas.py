@@ -19,7 +19,7 @@ from segment_pipeline.compile.predicates import compile_predicate
 from segment_pipeline.compile.visible import FOREVER
 from segment_pipeline.definitions.segments import Personas
 from segment_pipeline.definitions.sources import Sources
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import col, lit, query_template, template
 
 #: The columns of a persona ranking (every candidate at a member company) and of picks.
 RANKING_COLUMNS = [
@@ -93,7 +93,7 @@ def current_candidates(personas: Personas, sources: Sources, versions: str) -> e
         exp.alias_(company, "company_id"),
         exp.alias_(rank, "persona_rank"),
     ).from_(versions)
-    starts = template(
+    starts = query_template(
         """
         select entity_id, valid_from, valid_to, company_id, persona_rank,
                min(valid_from) over (partition by entity_id) as first_seen,
@@ -105,7 +105,7 @@ def current_candidates(personas: Personas, sources: Sources, versions: str) -> e
         """,
         keyed=keyed.subquery("keyed"),
     )
-    stretches = template(
+    stretches = query_template(
         """
         select entity_id, company_id, persona_rank, first_seen, valid_to,
                max(case when starts_stretch then valid_from end) over (

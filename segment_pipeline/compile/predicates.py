@@ -95,16 +95,16 @@ def _property_casts(tree: exp.Expr) -> dict[int, str]:
                     casts[id(side)] = "DOUBLE"
                 elif isinstance(other, exp.Boolean):
                     casts[id(side)] = "BOOLEAN"
-    for node in tree.find_all(exp.Between):
-        subject = node.this.unnest()
-        if _is_property(subject) and all(_is_number(node.args[end]) for end in ("low", "high")):
+    for between in tree.find_all(exp.Between):
+        subject = between.this.unnest()
+        if _is_property(subject) and all(_is_number(between.args[end]) for end in ("low", "high")):
             casts[id(subject)] = "DOUBLE"
-    for node in tree.find_all(exp.In):
-        subject = node.this.unnest()
-        if _is_property(subject) and node.expressions and all(map(_is_number, node.expressions)):
+    for isin in tree.find_all(exp.In):
+        subject = isin.this.unnest()
+        if _is_property(subject) and isin.expressions and all(map(_is_number, isin.expressions)):
             casts[id(subject)] = "DOUBLE"
-    for node in tree.find_all(*_ARITHMETIC):
-        for child in node.iter_expressions():
+    for arithmetic in tree.find_all(*_ARITHMETIC):
+        for child in arithmetic.iter_expressions():
             if _is_property(child.unnest()):
                 casts[id(child.unnest())] = "DOUBLE"
     return casts

@@ -7,6 +7,7 @@ points are events, the ones the rest of their data rules out are left out too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlglot import exp
@@ -37,7 +38,7 @@ from segment_pipeline.sql import col, lit, template, union
 
 
 def changed(
-    spec: TimelineSpec, entities: dict[str, str], *, prune_events: bool = True
+    spec: TimelineSpec, entities: Mapping[str, str], *, prune_events: bool = True
 ) -> exp.Query:
     """The entities with a change point in [`since`, `as_of`] (restricted mode only).
 
@@ -58,7 +59,7 @@ def changed(
     since = lit(spec.since)
     entity = spec.segment.entity
     own = versions_table(entity, spec.prefix)
-    parts: list[exp.Select] = [exp.select("entity_id").from_(own).where(col("valid_from") >= since)]
+    parts: list[exp.Query] = [exp.select("entity_id").from_(own).where(col("valid_from") >= since)]
     event_parts: list[exp.Select] = []
     for _, node in spec.leaves:
         if isinstance(node, CompanyAttribute):
@@ -93,7 +94,7 @@ def reads_more_than_events(spec: TimelineSpec) -> bool:
     return any(not event_filters(node) for _, node in spec.leaves)
 
 
-def may_hold(spec: TimelineSpec, candidates: exp.Query, entities: dict[str, str]) -> exp.Select:
+def may_hold(spec: TimelineSpec, candidates: exp.Query, entities: Mapping[str, str]) -> exp.Select:
     """Those of `candidates` whose condition is not false at `as_of` whatever their
     event counts: by three-valued logic, each event leaf unknown, the other leaves
     as their current version, company and referenced memberships say (`state_members_table`
@@ -181,7 +182,7 @@ def _event_changes(spec: TimelineSpec, node: EventCondition, window: Window) -> 
     on: the events and window edges that are the leaf's change points from then on."""
     owner = "contact_id" if spec.segment.entity == "contact" else "company_id"
     occurred_at = col("occurred_at")
-    moves = occurred_at >= lit(spec.since)
+    moves: exp.Expr = occurred_at >= lit(spec.since)
     if window.last_days is not None:
         ages = occurred_at.copy() + exp.Interval(
             this=lit(str(window.last_days)), unit=exp.var("DAY")

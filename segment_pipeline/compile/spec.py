@@ -7,7 +7,7 @@ pruning of a daily run and the join times each build their SQL from it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,7 +49,7 @@ def company_holds(leaf: CompanyAttribute) -> exp.Expr:
 
 def bounds_hold(bounds: Bounds, value: exp.Expr) -> exp.Expr:
     """Whether an aggregate's value is in the leaf's range; false when it is missing."""
-    tests = []
+    tests: list[exp.Expr] = []
     if bounds.low is not None:
         tests.append(value >= lit(bounds.low))
     if bounds.high is not None:
@@ -174,8 +174,8 @@ class TimelineSpec:
         source: exp.Expr,
         entity_id: exp.Expr,
         t: exp.Expr,
-        values: dict[int, tuple[exp.Expr, exp.Expr]],
-        counts: dict[int, tuple[exp.Expr, exp.Expr]] | None = None,
+        values: Mapping[int, tuple[exp.Expr, exp.Expr]],
+        counts: Mapping[int, tuple[exp.Expr, exp.Expr]] | None = None,
     ) -> exp.Select:
         """A select yielding every grid column: the given leaves' values (at, after) and
         event counts by leaf index, NULL for the others."""

@@ -16,6 +16,7 @@ plug in as other step functions without changing the grid.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlglot import exp
@@ -25,7 +26,7 @@ from segment_pipeline.compile.spec import TimelineSpec
 from segment_pipeline.sql import col, lit, template, union
 
 
-def timeline(spec: TimelineSpec, entities: dict[str, str]) -> exp.Select:
+def timeline(spec: TimelineSpec, entities: Mapping[str, str]) -> exp.Select:
     """Every change point of every entity with membership at and right after it.
 
     `entities` maps every segment name to its entity type (for `in_segment`). Columns:

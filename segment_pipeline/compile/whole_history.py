@@ -8,6 +8,7 @@ of the run to those entities (`WHOLE_HISTORY` prefix) and stack the timelines on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlglot import exp
@@ -48,7 +49,7 @@ def whole_history_relations(
     ids: dict[str, list[exp.Select]],
     snapshot_date: date,
     as_of: datetime,
-    entities: dict[str, str],
+    entities: Mapping[str, str],
 ) -> list[Relation]:
     """The timelines (`WHOLE_HISTORY` relations) of the `needed` segments (in dependency
     order) on all history, for a few entities (queries of their ids by entity type), with

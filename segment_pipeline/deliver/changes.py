@@ -35,7 +35,8 @@ def iso_timestamp(value: datetime) -> str:
 
 def _text(feed: Feed, column: str, value: object) -> str | None:
     """One cell as text; SQL NULL, NaN and NaT all become None."""
-    if value is None or pd.isna(value):
+    # pandas-stubs' isna overloads name scalar types only; at runtime it takes any cell.
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
         return None
     if column in feed.shape.date_columns:
         return iso_date(value if isinstance(value, date) else pd.Timestamp(str(value)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import cast
 
 import pandas as pd
 from sqlglot import exp
@@ -18,7 +19,7 @@ from segment_pipeline.definitions.conditions import CompanyAttribute
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.membership import MembershipRun
 from segment_pipeline.evaluate.persona_reasons import contact_deltas
-from segment_pipeline.evaluate.reasons import Explainer
+from segment_pipeline.evaluate.reasons import Explainer, Rows
 from segment_pipeline.evaluate.snapshot import previous_run
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
@@ -123,6 +124,11 @@ def removal_reasons(run: MembershipRun, segment: Segment, removed: pd.DataFrame)
     return removed
 
 
+def _counts(reasons: pd.Series[str]) -> dict[str, int]:
+    """How many rows give each reason. pandas-stubs key `to_dict` by Hashable; these are text."""
+    return cast(dict[str, int], reasons.value_counts().to_dict())
+
+
 def _details(
     run: MembershipRun,
     segment: Segment,
@@ -131,9 +137,10 @@ def _details(
     versions: pd.DataFrame,
     companies: pd.DataFrame,
 ) -> list[str]:
-    values_of = run.leaf_values(segment, ids, explainer.value_columns).to_dict("index")
-    versions_of = versions.to_dict("index")
-    companies_of = companies.to_dict("index")
+    # pandas-stubs key columns by Hashable; these frames' columns are named by text.
+    values_of = cast(Rows, run.leaf_values(segment, ids, explainer.value_columns).to_dict("index"))
+    versions_of = cast(Rows, versions.to_dict("index"))
+    companies_of = cast(Rows, companies.to_dict("index"))
     details = []
     for entity_id in ids:
         attributes = versions_of.get(entity_id, {})
@@ -174,10 +181,8 @@ def write_deltas(run: MembershipRun, segment: Segment, snapshot_date: date) -> D
         snapshot_date=snapshot_date,
         previous_date=previous_date,
         added=len(added),
-        removed_by_reason=removed["reason"].value_counts().to_dict(),
+        removed_by_reason=_counts(removed["reason"]),
         preview=rows.head(10),
         contacts_added=int((contacts["change"] == "added").sum()),
-        contacts_removed_by_reason=contacts.loc[contacts["change"] == "removed", "reason"]
-        .value_counts()
-        .to_dict(),
+        contacts_removed_by_reason=_counts(contacts.loc[contacts["change"] == "removed", "reason"]),
     )

@@ -14,7 +14,7 @@ from datetime import date
 
 from sqlglot import exp
 
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import col, lit, query_template
 from segment_pipeline.warehouse.engine import Warehouse
 
 
@@ -34,7 +34,7 @@ def rebuild_history(warehouse: Warehouse, segment: str, since: date | None = Non
             .where(col("snapshot_date") >= lit(since))
         )
         scope = exp.and_(in_segment.copy(), col("entity_id").isin(query=touched))
-    stretches = template(
+    stretches = query_template(
         """
         select segment, entity_type, entity_id, snapshot_date as added_on,
                case when next_change = 'removed' then next_date end as removed_on,

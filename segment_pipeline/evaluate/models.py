@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlglot import exp
 
@@ -71,7 +71,7 @@ def computed_dates(warehouse: Warehouse, model: Model, *, current: bool) -> list
         .where(same if current else exp.not_(same))
         .order_by(PARTITION_COLUMN)
     )
-    return [row[0] for row in warehouse.rows(query)]  # type: ignore[misc]
+    return [row[0] for row in warehouse.rows(query)]
 
 
 def require_partition(warehouse: Warehouse, model: Model, snapshot_date: date, reader: str) -> None:
@@ -183,7 +183,13 @@ def _compute(warehouse: Warehouse, project: Project, model: Model, day: date) ->
         exp.alias_(lit(day), PARTITION_COLUMN), *(col(name) for name in model.columns)
     ).from_(_PARTITION_ROWS)
     count = warehouse.scalar(exp.select(exp.func("count", exp.Star())).from_(_PARTITION_ROWS))
-    values = (model.name, day, model.version, as_of(day), int(count or 0))
+    values: tuple[str | date | datetime | int, ...] = (
+        model.name,
+        day,
+        model.version,
+        as_of(day),
+        int(count or 0),
+    )
     run = exp.select(
         *(
             exp.alias_(lit(value), name)

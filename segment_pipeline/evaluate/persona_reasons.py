@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import cast
 
 import pandas as pd
 from sqlglot import exp
@@ -22,7 +23,7 @@ from segment_pipeline.compile.relations import versions_table
 from segment_pipeline.compile.visible import FOREVER, as_of
 from segment_pipeline.definitions.segments import Personas, Segment
 from segment_pipeline.definitions.sources import Sources
-from segment_pipeline.evaluate.reasons import value_words
+from segment_pipeline.evaluate.reasons import Rows, value_words
 from segment_pipeline.evaluate.snapshot import last_refresh
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
@@ -171,7 +172,9 @@ def removal_reasons(
     members = {str(row[0]) for row in warehouse.rows(_member_companies(segment, snapshot_date))}
     picked_before = {(str(contact), str(company)) for contact, company in earlier}
     ranks = Ranking(segment.personas, ranked, picked_before)
-    now_of, then_of = now.to_dict("index"), then.to_dict("index")
+    # pandas-stubs key columns by Hashable; these frames' columns are named by text.
+    now_of = cast(Rows, now.to_dict("index"))
+    then_of = cast(Rows, then.to_dict("index"))
     reasons: list[str] = []
     details: list[str] = []
     for row in removed.itertuples(index=False):
@@ -231,7 +234,8 @@ def _left(version: Mapping[str, object] | None, company: str) -> str | None:
 
 
 def _missing(value: object) -> bool:
-    return value is None or bool(pd.isna(value))  # type: ignore[arg-type]
+    # pandas-stubs' isna overloads name scalar types only; at runtime it takes any cell.
+    return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
 
 
 def _mismatch(

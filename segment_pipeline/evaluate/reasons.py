@@ -8,7 +8,8 @@ marketer understands, e.g. `where.all[1]: event pricing_viewed in the last 30 da
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any
 
 from sqlglot import exp
 
@@ -31,6 +32,10 @@ from segment_pipeline.definitions.conditions import (
 
 #: (path, leaf, whether the leaf *holds*: true when it fails under a `not`).
 Culprit = tuple[str, Leaf, bool]
+
+
+#: A frame's rows by their index (`DataFrame.to_dict("index")`), each its values by column.
+Rows = dict[Hashable, dict[str, Any]]
 
 
 class Explainer:
@@ -95,11 +100,13 @@ class Explainer:
 
     def explain(
         self,
-        values: Mapping[str, object],
+        values: Mapping[str, Any],
         attributes: Mapping[str, object],
         company_attributes: Mapping[str, object] | None,
     ) -> str:
-        """`<path>: <leaf in words>: <what the data says>` for the first failing leaf."""
+        """`<path>: <leaf in words>: <what the data says>` for the first failing leaf.
+
+        `values` are the leaf columns as the engine gives them (`Any`, as warehouse rows)."""
         found = self.culprit(self.where, "where", values)
         if found is None:
             return "the definition holds, but the entity is no longer a member"

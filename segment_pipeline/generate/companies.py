@@ -94,7 +94,8 @@ class CompanyBook:
 
     def size_weights(self, index: np.ndarray) -> np.ndarray:
         """How likely a company is to employ a given contact: big companies have more."""
-        return self.employees[index].astype(np.float64) ** 0.6
+        weights: np.ndarray = self.employees[index].astype(np.float64) ** 0.6
+        return weights
 
     def rows(self, rng: np.random.Generator, index: np.ndarray, times_us: np.ndarray) -> pa.Table:
         """The current version of these companies as an all-text table."""

@@ -191,7 +191,8 @@ def split_events(total: int, days: int, clock: Clock) -> list[int]:
     counts = np.floor(exact).astype(np.int64)
     largest_remainders = np.argsort(counts - exact, kind="stable")[: total - int(counts.sum())]
     counts[largest_remainders] += 1
-    return counts.tolist()
+    per_day: list[int] = counts.tolist()
+    return per_day
 
 
 def chunk_sizes(total: int, chunk_rows: int) -> list[int]:

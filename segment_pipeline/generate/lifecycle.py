@@ -101,7 +101,8 @@ def with_fraction(rng: np.random.Generator, times_us: np.ndarray) -> np.ndarray:
     fraction = np.where(
         rng.random(len(times_us)) < FRACTIONAL_SHARE, rng.integers(1, SECOND_US, len(times_us)), 0
     )
-    return whole + fraction
+    instants: np.ndarray = whole + fraction
+    return instants
 
 
 def birth_times(rng: np.random.Generator, clock: Clock, birth_day: np.ndarray) -> np.ndarray:

@@ -17,4 +17,5 @@ def draw(rng: np.random.Generator, totals: np.ndarray, count: int) -> np.ndarray
     computed once and reused for every chunk of events.
     """
     picks = np.searchsorted(totals, rng.random(count) * totals[-1], side="right")
-    return np.minimum(picks, len(totals) - 1)
+    indices: np.ndarray = np.minimum(picks, len(totals) - 1)
+    return indices

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.generators.duckdb import DuckDBGenerator
 
 from segment_pipeline.errors import ConfigError
 from segment_pipeline.sql import IsJsonObject, col, lit, template
@@ -30,7 +31,9 @@ _OPEN_RETRIES, _FIRST_DELAY = 10, 0.1
 
 
 def _connect(settings: WarehouseSettings, read_only: bool) -> duckdb.DuckDBPyConnection:
-    config: dict[str, str | int | bool] = {"access_mode": "READ_ONLY"} if read_only else {}
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {"access_mode": "READ_ONLY"} if read_only else {}
+    )
     if settings.memory_limit:
         config["memory_limit"] = settings.memory_limit
     if settings.threads:
@@ -60,8 +63,8 @@ def _is_json_object(generator: Any, node: IsJsonObject) -> str:
 class PipelineDuckDB(DuckDB):
     """DuckDB's dialect, writing the pipeline's own nodes too (`segment_pipeline.sql`)."""
 
-    class Generator(DuckDB.Generator):
-        TRANSFORMS = {**DuckDB.Generator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
+    class Generator(DuckDBGenerator):  # DuckDB.Generator, named by its class
+        TRANSFORMS = {**DuckDBGenerator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
 
 
 class DuckDBWarehouse(Warehouse):
@@ -78,7 +81,7 @@ class DuckDBWarehouse(Warehouse):
 
     @classmethod
     @contextmanager
-    def open(  # type: ignore[override]
+    def open(
         cls, settings: WarehouseSettings, *, read_only: bool = False
     ) -> Iterator[DuckDBWarehouse]:
         """Open (creating it unless `read_only`) the DuckDB file with the configured limits."""

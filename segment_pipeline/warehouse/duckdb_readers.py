@@ -16,7 +16,7 @@ import duckdb
 from sqlglot import exp
 
 from segment_pipeline.errors import IngestError
-from segment_pipeline.sql import col, lit, template
+from segment_pipeline.sql import col, lit, query_template, template
 from segment_pipeline.warehouse.engine import Warehouse
 from segment_pipeline.warehouse.landing_rules import (
     JSON_KINDS,
@@ -100,7 +100,7 @@ def stage_csv(warehouse: Warehouse, path: Path, wanted: list[str], into: str) ->
         template("create or replace temp table csv_records as " + _CSV_RECORDS, path=source)
     )
     fields = _text_columns(available, wanted, lambda name: col(name, "r"))
-    staged = template(
+    staged = query_template(
         """
         with rejected as (
             select distinct line from csv_reject_errors
@@ -184,7 +184,7 @@ def stage_jsonl(warehouse: Warehouse, path: Path, wanted: list[str], into: str) 
 
 def stage_parquet(warehouse: Warehouse, path: Path, wanted: list[str], into: str) -> list[str]:
     """Stage a parquet file; its line is the 1-based row number."""
-    relation = template(
+    relation = query_template(
         "select * from read_parquet(:path, file_row_number = true)", path=lit(str(path))
     )
     types = _describe(warehouse, relation)

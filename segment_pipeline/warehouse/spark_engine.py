@@ -24,6 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 from sqlglot import exp
 from sqlglot.dialects.spark import Spark
+from sqlglot.generators.spark import SparkGenerator
 
 from segment_pipeline.errors import ConfigError
 from segment_pipeline.sql import IsJsonObject, lit
@@ -136,8 +137,8 @@ def _is_json_object(generator: Any, node: IsJsonObject) -> str:
 class PipelineSpark(Spark):
     """Spark's dialect, writing the pipeline's own nodes too (`segment_pipeline.sql`)."""
 
-    class Generator(Spark.Generator):
-        TRANSFORMS = {**Spark.Generator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
+    class Generator(SparkGenerator):  # Spark.Generator, named by its class
+        TRANSFORMS = {**SparkGenerator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
 
 
 def spark_sql(statement: exp.Expr, **options: Any) -> str:
@@ -164,7 +165,7 @@ class SparkWarehouse(Warehouse):
 
     @classmethod
     @contextmanager
-    def open(  # type: ignore[override]
+    def open(
         cls, settings: WarehouseSettings, *, read_only: bool = False
     ) -> Iterator[SparkWarehouse]:
         """A warehouse on the configured session; its run relations are dropped at the end."""
@@ -230,7 +231,8 @@ class SparkWarehouse(Warehouse):
         return self._sql(statement).toArrow()
 
     def query(self, statement: exp.Expr) -> pd.DataFrame:
-        return self.arrow(statement).to_pandas()
+        frame: pd.DataFrame = self.arrow(statement).to_pandas()
+        return frame
 
     def rows(self, statement: exp.Expr) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._sql(statement).collect()]
