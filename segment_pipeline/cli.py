@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import pandas as pd
@@ -181,12 +181,28 @@ def main(ctx: click.Context, project_dir: Path, landing_dir: Path, warehouse: Pa
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.pass_obj
 @_user_errors
-def generate(obj: Context, out: Path | None, start: datetime, **sizes: int) -> None:
+def generate(
+    obj: Context,
+    out: Path | None,
+    start: datetime,
+    companies: int,
+    contacts: int,
+    events: int,
+    days: int,
+    seed: int,
+) -> None:
     """Write a deterministic synthetic landing zone."""
     from segment_pipeline.generate import GenerateParams, generate_landing
 
     target = out or obj.landing_dir
-    params = GenerateParams(start=start.date(), **sizes)
+    params = GenerateParams(
+        start=start.date(),
+        companies=companies,
+        contacts=contacts,
+        events=events,
+        days=days,
+        seed=seed,
+    )
     began = time.perf_counter()
     summary = generate_landing(target, params, progress=sys.stderr.isatty())
     console.print(
@@ -228,7 +244,7 @@ def _summary(obj: Context, start: date, end: date) -> None:
         console.print(_table(models, f"Models on {end}"))
     for day, frame in segments.groupby("snapshot_date"):
         if day == segments["snapshot_date"].iloc[0] or day == segments["snapshot_date"].iloc[-1]:
-            console.print(_table(frame.drop(columns="snapshot_date"), f"Segments on {day}"))
+            console.print(_table(frame.drop(columns="snapshot_date"), f"Segments on {day!s}"))
     changes = ["added", "removed", "contacts_added", "contacts_removed"]
     totals = segments.groupby("segment")[changes].sum(min_count=1).reset_index()
     console.print(_table(totals, f"Changes {start} .. {end}"))
@@ -416,7 +432,8 @@ def _definition_versions(obj: Context, segment: str) -> None:
             f"first snapshot date {row.first_snapshot_date}",
             highlight=False,
         )
-        console.print(row.diff.rstrip("\n"), highlight=False, markup=False)
+        # pandas-stubs cannot know the column's type: the diff is text.
+        console.print(cast(str, row.diff).rstrip("\n"), highlight=False, markup=False)
 
 
 @main.command()
