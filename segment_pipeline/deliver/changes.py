@@ -13,7 +13,8 @@ import pandas as pd
 
 from segment_pipeline.deliver.feeds import SEGMENT_CHANGES, Feed
 
-#: The columns of `segment_deltas` (SPEC 6), in table order.
+#: The columns of `segment_deltas` (SPEC 6), in table order, then a picked contact's
+#: `company_id` and `persona`.
 DELTA_COLUMNS: tuple[str, ...] = SEGMENT_CHANGES.columns
 
 Record = dict[str, str | None]

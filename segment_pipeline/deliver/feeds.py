@@ -43,7 +43,8 @@ class Shape:
     timestamp_columns: frozenset[str]
 
 
-#: `segment_deltas` (SPEC 6): removals before additions, then by entity.
+#: `segment_deltas` (SPEC 6) and, for a contact picked for a company segment, its company
+#: and persona (NULL on every other row): removals before additions, then by entity.
 SEGMENT_CHANGES = Shape(
     subject="segment",
     columns=(
@@ -56,6 +57,8 @@ SEGMENT_CHANGES = Shape(
         "reason_detail",
         "joined_at",
         "definition_version",
+        "company_id",
+        "persona",
     ),
     day_column="snapshot_date",
     order=("change", "entity_type", "entity_id"),
@@ -68,6 +71,8 @@ SEGMENT_CHANGES = Shape(
         "reason_detail",
         "joined_at",
         "definition_version",
+        "company_id",
+        "persona",
     ),
     date_columns=frozenset({"snapshot_date"}),
     timestamp_columns=frozenset({"joined_at"}),

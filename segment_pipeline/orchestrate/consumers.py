@@ -65,13 +65,41 @@ def _select(table: str, order: tuple[str, ...], *where: exp.Expr) -> exp.Select:
 
 
 def read_deltas(warehouse: Warehouse, segment: str, day: date) -> pd.DataFrame:
-    """The segment's changes on `day` (`segment_deltas` columns), removals first, by entity."""
+    """The segment's changes on `day` (`segment_deltas` columns, then `company_id` and
+    `persona`), removals first, by entity.
+
+    A contact picked for a company segment carries its company and persona: an added one
+    those of the day's snapshot, a removed one those of the snapshot it left (the latest
+    before `day`). Every other row leaves them NULL, a contact segment's members too (even
+    one defined by `in_segment` on a persona segment): they are not picked contacts.
+    """
     _require(warehouse, segment, day)
-    query = _select(
-        "segment_deltas",
-        ("change", "entity_type", "entity_id"),
-        col("segment").eq(lit(segment)),
-        col("snapshot_date").eq(lit(day)),
+    previous = (
+        exp.select(exp.func("max", col("snapshot_date")))
+        .from_(RUNS_TABLE)
+        .where(col("segment").eq(lit(segment)), col("snapshot_date") < lit(day))
+    )
+    picked_on = exp.Case(
+        ifs=[exp.If(this=col("change", "d").eq(lit("added")), true=lit(day))],
+        default=previous.subquery(),
+    )
+    on = exp.and_(
+        col("segment", "s").eq(col("segment", "d")),
+        col("entity_type", "s").eq(col("entity_type", "d")),
+        col("entity_id", "s").eq(col("entity_id", "d")),
+        col("snapshot_date", "s").eq(picked_on),
+        exp.Not(this=exp.Is(this=col("persona", "s"), expression=exp.null())),
+    )
+    query = (
+        exp.select(
+            *(col(name, "d") for name in OUTPUT_TABLES["segment_deltas"]),
+            col("company_id", "s"),
+            col("persona", "s"),
+        )
+        .from_(exp.alias_(exp.to_table("segment_deltas"), "d"))
+        .join(exp.alias_(exp.to_table("segment_snapshots"), "s"), on=on, join_type="left")
+        .where(col("segment", "d").eq(lit(segment)), col("snapshot_date", "d").eq(lit(day)))
+        .order_by(*(col(name, "d") for name in ("change", "entity_type", "entity_id")))
     )
     return warehouse.query(query)
 
@@ -109,6 +137,21 @@ def read_snapshot(warehouse: Warehouse, segment: str, day: date) -> pd.DataFrame
     return warehouse.query(query)
 
 
+def read_picked_contacts(warehouse: Warehouse, segment: str, day: date) -> pd.DataFrame:
+    """The contacts picked for a company segment on `day` (`segment_snapshots` columns), by
+    company, persona rank and contact; empty for a segment without personas. A contact
+    segment's members are never among them (`read_snapshot` has those)."""
+    _require(warehouse, segment, day)
+    query = _select(
+        "segment_snapshots",
+        ("company_id", "persona_rank", "entity_id"),
+        col("segment").eq(lit(segment)),
+        col("snapshot_date").eq(lit(day)),
+        exp.Not(this=exp.Is(this=col("persona"), expression=exp.null())),
+    )
+    return warehouse.query(query)
+
+
 def read_history(warehouse: Warehouse, segment: str) -> pd.DataFrame:
     """Every stretch of membership of the segment (`segment_history` columns), by entity."""
     _require(warehouse, segment, None)
@@ -142,6 +185,11 @@ class SegmentTables(dg.ConfigurableResource):  # type: ignore[type-arg]
     def snapshot(self, segment: str, day: date) -> pd.DataFrame:
         """The segment's members on `day`, with join times (and picked contacts' personas)."""
         return self._read(lambda warehouse: read_snapshot(warehouse, segment, day))
+
+    def picked_contacts(self, segment: str, day: date) -> pd.DataFrame:
+        """The contacts a company segment's personas picked on `day`, with company and
+        persona (a contact segment's members are `snapshot`)."""
+        return self._read(lambda warehouse: read_picked_contacts(warehouse, segment, day))
 
     def history(self, segment: str) -> pd.DataFrame:
         """Every stretch of membership of the segment; `removed_on` is empty while it lasts."""

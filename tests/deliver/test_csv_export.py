@@ -46,6 +46,8 @@ def test_writes_the_day_file_in_a_deterministic_order(destination, deltas, tmp_p
         "reason_detail": "",
         "joined_at": "2026-02-01T09:31:00.123456Z",
         "definition_version": "v1",
+        "company_id": "",
+        "persona": "",
     }
     removed = dict(zip(header, rows[-1], strict=True))
     assert removed["change"] == "removed"
@@ -67,9 +69,10 @@ def test_rerun_replaces_the_file_and_leaves_no_temporary(destination, deltas):
     export_csv(destination, ENGAGED, DAY, deltas(10))
     path = export_csv(destination, ENGAGED, DAY, deltas(2, version="v2"))
 
-    _header, *rows = read(path)
+    header, *rows = read(path)
     assert len(rows) == 2
-    assert {row[-1] for row in rows} == {"v2"}
+    version = header.index("definition_version")
+    assert {row[version] for row in rows} == {"v2"}
     assert [p.name for p in path.parent.iterdir()] == ["2026-03-01.csv"]
 
 

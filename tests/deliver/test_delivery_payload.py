@@ -50,6 +50,8 @@ def test_changes_are_ordered_by_change_entity_type_and_id(deltas):
         "reason_detail",
         "joined_at",
         "definition_version",
+        "company_id",
+        "persona",
     }
 
 
