@@ -88,7 +88,7 @@ def read_deltas(warehouse: Warehouse, segment: str, day: date) -> pd.DataFrame:
         col("entity_type", "s").eq(col("entity_type", "d")),
         col("entity_id", "s").eq(col("entity_id", "d")),
         col("snapshot_date", "s").eq(picked_on),
-        exp.Not(this=exp.Is(this=col("persona", "s"), expression=exp.null())),
+        col("persona", "s").is_(exp.null()).not_(),
     )
     query = (
         exp.select(
@@ -147,7 +147,7 @@ def read_picked_contacts(warehouse: Warehouse, segment: str, day: date) -> pd.Da
         ("company_id", "persona_rank", "entity_id"),
         col("segment").eq(lit(segment)),
         col("snapshot_date").eq(lit(day)),
-        exp.Not(this=exp.Is(this=col("persona"), expression=exp.null())),
+        col("persona").is_(exp.null()).not_(),
     )
     return warehouse.query(query)
 
