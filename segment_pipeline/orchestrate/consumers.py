@@ -65,41 +65,18 @@ def _select(table: str, order: tuple[str, ...], *where: exp.Expr) -> exp.Select:
 
 
 def read_deltas(warehouse: Warehouse, segment: str, day: date) -> pd.DataFrame:
-    """The segment's changes on `day` (`segment_deltas` columns, then `company_id` and
-    `persona`), removals first, by entity.
+    """The segment's changes on `day` (`segment_deltas` columns), removals first, by entity.
 
     A contact picked for a company segment carries its company and persona: an added one
-    those of the day's snapshot, a removed one those of the snapshot it left (the latest
-    before `day`). Every other row leaves them NULL, a contact segment's members too (even
-    one defined by `in_segment` on a persona segment): they are not picked contacts.
+    those of the day's snapshot, a removed one those of the snapshot it left. Every other
+    row leaves them NULL, a contact segment's own members too: they are not picked contacts.
     """
     _require(warehouse, segment, day)
-    previous = (
-        exp.select(exp.func("max", col("snapshot_date")))
-        .from_(RUNS_TABLE)
-        .where(col("segment").eq(lit(segment)), col("snapshot_date") < lit(day))
-    )
-    picked_on = exp.Case(
-        ifs=[exp.If(this=col("change", "d").eq(lit("added")), true=lit(day))],
-        default=previous.subquery(),
-    )
-    on = exp.and_(
-        col("segment", "s").eq(col("segment", "d")),
-        col("entity_type", "s").eq(col("entity_type", "d")),
-        col("entity_id", "s").eq(col("entity_id", "d")),
-        col("snapshot_date", "s").eq(picked_on),
-        col("persona", "s").is_(exp.null()).not_(),
-    )
-    query = (
-        exp.select(
-            *(col(name, "d") for name in OUTPUT_TABLES["segment_deltas"]),
-            col("company_id", "s"),
-            col("persona", "s"),
-        )
-        .from_(exp.alias_(exp.to_table("segment_deltas"), "d"))
-        .join(exp.alias_(exp.to_table("segment_snapshots"), "s"), on=on, join_type="left")
-        .where(col("segment", "d").eq(lit(segment)), col("snapshot_date", "d").eq(lit(day)))
-        .order_by(*(col(name, "d") for name in ("change", "entity_type", "entity_id")))
+    query = _select(
+        "segment_deltas",
+        ("change", "entity_type", "entity_id"),
+        col("segment").eq(lit(segment)),
+        col("snapshot_date").eq(lit(day)),
     )
     return warehouse.query(query)
 
