@@ -341,9 +341,12 @@ def preview(obj: Context, segment: str, day: datetime | None, limit: int) -> Non
 @_user_errors
 def explain(obj: Context, segment: str, entity_id: str, day: datetime | None) -> None:
     """Why ENTITY_ID is in SEGMENT or not: every flip, the condition that flipped it, and
-    each condition's value now, under the definition on disk (nothing is written)."""
+    each condition's value now, under the definition on disk (nothing is written); an
+    in_segment condition nests the explanation it rests on. A contact id in a company
+    segment with personas: its persona, rank, the contacts ranked before it and its
+    company's explanation, from the day's snapshot."""
     from segment_pipeline.definitions.project import load_project
-    from segment_pipeline.explain import explain as explain_entity
+    from segment_pipeline.explain import explanation
     from segment_pipeline.report import latest_snapshot_date
     from segment_pipeline.warehouse.engine import Warehouse
 
@@ -352,16 +355,9 @@ def explain(obj: Context, segment: str, entity_id: str, day: datetime | None) ->
         snapshot_date = (
             _day(day) or latest_snapshot_date(warehouse) or (date.today() - timedelta(days=1))
         )
-        frame = explain_entity(warehouse, project, segment, entity_id, snapshot_date)
-    flipped = frame[frame["flip"].notna()]
-    console.print(f"{entity_id} in {segment} up to the snapshot of {snapshot_date}:", markup=False)
-    for sentence in flipped["sentence"]:
-        console.print(f"  {sentence}", markup=False, highlight=False)
-    if flipped.empty:
-        console.print("  never a member")
-    console.print("each condition now:")
-    for sentence in frame[frame["flip"].isna()]["sentence"]:
-        console.print(f"  {sentence}", markup=False, highlight=False)
+        found = explanation(warehouse, project, segment, entity_id, snapshot_date)
+    for line in found.lines():
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @main.command()

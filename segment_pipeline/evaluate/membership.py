@@ -98,8 +98,7 @@ class MembershipRun:
         """Stage what every segment reads: visible versions and the flagged events."""
         for segment in segments:
             require_list_columns(self.warehouse, segment)
-        for entity in ("company", "contact"):
-            self._stage_versions(entity, segments)
+        self.stage_versions(segments)
         self.plan = plan_run(self.warehouse, segments, self.snapshot_date, writable=self.writable)
         if self.plan.since_late is not None:
             self._create_late_tables(segments)
@@ -108,6 +107,13 @@ class MembershipRun:
         self._materialise(
             Relation(hits_table(), event_hits(reads, events, versions_table("contact")))
         )
+
+    def stage_versions(self, segments: list[Segment]) -> None:
+        """The run's visible versions of both entities, as `segments` read them: what a
+        look-up of one entity's record (`explain`, a persona ranking) reads without the
+        rest of `prepare`."""
+        for entity in ("company", "contact"):
+            self._stage_versions(entity, segments)
 
     def _stage_versions(self, entity: EntityType, segments: list[Segment]) -> None:
         """The visible versions of an entity, cut at the steps of the entity models the
@@ -302,9 +308,7 @@ class MembershipRun:
         (`compile/whole_history.py`), for one entity: what `explain` reads, so its flips are
         the evaluation's own.
         """
-        segments = required_segments(self.project, [segment.name])
-        for entity in ("company", "contact"):
-            self._stage_versions(entity, segments)
+        self.stage_versions(required_segments(self.project, [segment.name]))
         wanted = pd.DataFrame({"entity_id": pd.Series([entity_id], dtype="str")})
         with self.warehouse.registered("explained_entity", wanted) as ids:
             self._whole_history([segment], {segment.entity: [exp.select("entity_id").from_(ids)]})

@@ -82,7 +82,9 @@ def explain_scenario(scenario: Scenario) -> None:
     for segment in scenario.segments:
         for key in keys[segment.entity]:
             frame = explained[segment.name, key]
-            flipped = frame[frame["flip"].notna()]
+            # Depth 0: the entity's own flips (what an in_segment leaf rests on follows).
+            own = frame[frame["depth"] == 0]
+            flipped = own[own["flip"].notna()]
             actual = [
                 (pd.Timestamp(row.at).to_pydatetime(), row.flip == "joined")
                 for row in flipped.itertuples()
