@@ -164,8 +164,8 @@ class CompanyRanking:
         return (
             f"picked: no, cut by max_contacts_per_company: a company takes at most "
             f"{_contacts(self.personas.max_contacts_per_company or 0)} and it ranks "
-            f"{_ordinal(int(own['in_company']))} at company {self.company} among those its "
-            f"persona lets through"
+            f"{_ordinal(int(own['in_company']))} at company {self.company} among the "
+            "contacts within their persona's max_contacts"
         )
 
     def before_sentence(self, contact: str) -> str:
