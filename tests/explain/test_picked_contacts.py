@@ -5,7 +5,9 @@ segment's `in_segment` on a company segment nests the company's explanation.
 One company, `acme`, is a member of `accounts`, whose personas take one `leader` (vp) and
 any number of `manager`s, two contacts a company in all. On the second day `c_m1`, seen
 before `c_m2`, becomes a manager: it is picked from then on and `c_m2` is cut. `small` is
-too small to be a member. Run through the real Dagster assets, explained by the real CLI.
+too small to be a member. `static_accounts` is the same segment, static: its second snapshot
+carries the first day's contacts. Run through the real Dagster assets, explained by the real
+CLI.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Runner:
     project, landing = ProjectDir(root / "project"), Landing(root / "landing")
     project.segment("accounts", ACCOUNTS)
     project.segment("account_vps", ACCOUNT_VPS)
+    project.segment("static_accounts", {**ACCOUNTS, "mode": "static"})
     landing.jsonl(
         "2026-01-05",
         "companies",
@@ -214,3 +217,20 @@ def test_in_segment_nests_a_non_member_company_as_rows_with_a_depth(runner: Runn
     assert not attribute["holds"]
     assert attribute["sentence"] == "where attribute employee_count >= 500: does not hold"
     assert pd.isna(nested["flip"]).all()
+
+
+def test_a_static_segment_explains_the_picking_of_its_last_refresh(runner: Runner) -> None:
+    # Not refreshed on the second day: c_m2 stays picked, ranked as on the first day, when
+    # c_m1 was no manager yet.
+    warehouse = runner.settings.warehouse
+    output = explained(runner.settings, "static_accounts", "c_m2", DAY)
+    assert output.startswith(
+        f"contact c_m2 in static_accounts, picked by its personas on the snapshot of {DAY}, "
+        f"carried from its refresh of {DAYS[0]}:"
+    )
+    [joined] = flips(output)
+    assert joined.at == snapshot_joined_at(warehouse, "static_accounts", "c_m2", DAY)
+    assert "picked: yes, 2nd of the contacts picked at company acme" in _line(output, "picked:")
+    assert not is_member(warehouse, "static_accounts", "c_m1", DAY)
+    output = explained(runner.settings, "static_accounts", "c_m1", DAY)
+    assert _line(output, "picked:") == "  picked: no, no persona matches"
