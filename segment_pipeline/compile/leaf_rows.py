@@ -3,7 +3,8 @@
 The entity's own versions give existence and attribute values; a company attribute or a
 company segment is mapped onto contacts through the contact's company over time; a
 referenced segment of the same entity is its timeline; an event leaf is a count as a step
-function over the flagged events (`event_pass`).
+function over the flagged events (`event_pass`), a sequence one over the events that end a
+chain (`sequences`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlglot import exp
 from segment_pipeline.compile.ages import age_holds, edge_points
 from segment_pipeline.compile.event_pass import hit_column, read_range, value_column
 from segment_pipeline.compile.relations import carried_table, hits_table, timeline_table
+from segment_pipeline.compile.sequences import chain_ends, step_column
 from segment_pipeline.compile.spec import (
     EXISTS,
     LeafColumns,
@@ -32,12 +34,15 @@ from segment_pipeline.definitions.conditions import (
     Attribute,
     AttributeAge,
     CompanyAttribute,
+    Count,
     EventCondition,
+    EventSequence,
     FirstEvent,
     InSegment,
     LastEvent,
     Leaf,
     Split,
+    Window,
     ever,
 )
 from segment_pipeline.sql import col, lit, template, union
@@ -175,23 +180,33 @@ def _hits(spec: TimelineSpec, node: EventCondition, *extra: exp.Expr) -> exp.Sel
     """The events an event filter reads for the timeline's entities, as `entity_id`,
     `occurred_at` and the `extra` columns of `event_hits`: those of its name matching its
     `where`, in its window, from where the timeline needs them."""
+    return _hits_where(spec, col(hit_column(node)), node.within, *extra)
+
+
+def _hits_where(
+    spec: TimelineSpec, matches: exp.Expr, window: Window, *extra: exp.Expr
+) -> exp.Select:
+    """`_hits` of the events `matches` (a test of `event_hits` flags) holds for, read
+    for `window`."""
     owner = "contact_id" if spec.segment.entity == "contact" else "company_id"
     hits = (
         exp.select(exp.alias_(col(owner), "entity_id"), "occurred_at", *extra)
         .from_(hits_table(spec.prefix))
-        .where(col(hit_column(node)))
+        .where(matches)
         .where(col(owner).is_(exp.null()).not_())
     )
-    for condition in read_range(node.within, spec.since).conditions():
+    for condition in read_range(window, spec.since).conditions():
         hits = hits.where(condition)
     if spec.since is not None:
         hits = hits.where(spec.in_scope(col(owner)))
     return hits
 
 
-def _aged(days: int) -> exp.Expr:
-    """The instant an event leaves a `last_days` window: `occurred_at + N days`."""
-    return col("occurred_at") + exp.Interval(this=lit(str(days)), unit=exp.var("DAY"))
+def _aged(days: int, instant: exp.Expr | None = None) -> exp.Expr:
+    """The instant an event (at `instant`, else `occurred_at`) leaves a `last_days` window:
+    `occurred_at + N days`."""
+    start = col("occurred_at") if instant is None else instant
+    return start + exp.Interval(this=lit(str(days)), unit=exp.var("DAY"))
 
 
 def _before_since(spec: TimelineSpec) -> exp.Expr:
@@ -211,31 +226,87 @@ def _before_since(spec: TimelineSpec) -> exp.Expr:
 
 
 def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> exp.Select:
-    """Counts as a step function: +1 at an event, -1 right after it leaves the window.
+    """Counts as a step function: +1 at an event, -1 right after it leaves the window."""
+    days = node.within.last_days
+    counted = _counted(spec, _hits(spec, node), None if days is None else _aged(days))
+    n_at = col("n_after") + col("leaving")
+    return spec.row(
+        counted.subquery("counted", copy=False),
+        col("entity_id"),
+        col("t"),
+        {
+            leaf.index: (
+                count_holds(node.count, n_at),
+                count_holds(node.count, col("n_after")),
+            )
+        },
+        counts={leaf.index: (n_at.copy(), col("n_after"))},
+    )
 
-    From `since` on, an event that left a `last_days` window before `since` changes
-    nothing and is not read; the steps before `since` are summed into one point just
-    before it, which carries the count at `since` into the timeline.
+
+def _sequence_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventSequence) -> exp.Select:
+    """Chains as an event count: +1 at the event ending a chain, -1 right after the chain's
+    first event (the latest start of a chain ending there, `sequences.chain_ends`) leaves a
+    `last_days` window; the leaf holds while the count is at least 1.
+
+    From `since` on, the events read are those in the window at `since` or later, which
+    holds every chain still in it then: a chain whose latest start is older is out before
+    `since` whether it is found or not.
     """
-    hits = _hits(spec, node)
-    window = node.within
+    flags = {step_column(i): col(hit_column(step)) for i, step in enumerate(node.filters)}
+    hits = _hits_where(
+        spec,
+        exp.or_(*(flag.copy() for flag in flags.values())),
+        node.within,
+        *(exp.alias_(flag, name) for name, flag in flags.items()),
+    )
+    ends = chain_ends(hits, len(node.steps), node.within_days)
+    days = node.within.last_days
+    leaves = None
+    if days is not None:
+        leaves = _aged(days, col("start"))
+        # A chain longer than the window is never inside it.
+        ends = (
+            exp.select("*")
+            .from_(ends.subquery("chain_ends", copy=False))
+            .where(col("occurred_at") <= leaves.copy(), copy=False)
+        )
+    counted = _counted(spec, ends, leaves)
+    n_at = col("n_after") + col("leaving")
+    one = Count.at_least(1)
+    return spec.row(
+        counted.subquery("counted", copy=False),
+        col("entity_id"),
+        col("t"),
+        {leaf.index: (count_holds(one, n_at), count_holds(one, col("n_after")))},
+    )
+
+
+def _counted(spec: TimelineSpec, hits: exp.Select, leaves: exp.Expr | None) -> exp.Select:
+    """A count over time of the `hits` rows (`entity_id`, `occurred_at`): +1 at each row's
+    `occurred_at`, -1 right after its `leaves` instant (an expression over its columns; None:
+    it never leaves), as `(entity_id, t, n_after, leaving)` per change point.
+
+    From `since` on, a row that left before `since` changes nothing and is not read; the
+    steps before `since` are summed into one point just before it, which carries the count
+    at `since` into the timeline.
+    """
     steps: exp.Query = exp.select(
         "entity_id",
         exp.alias_(col("occurred_at"), "t"),
         exp.alias_(lit(1), "plus"),
         exp.alias_(lit(0), "leaving"),
     ).from_(hits.subquery("hits", copy=False))
-    if window.last_days is not None:
-        aged = _aged(window.last_days)
+    if leaves is not None:
         ageing = (
             exp.select(
                 "entity_id",
-                exp.alias_(aged, "t"),
+                exp.alias_(leaves, "t"),
                 exp.alias_(lit(0), "plus"),
                 exp.alias_(lit(1), "leaving"),
             )
             .from_(hits.subquery("hits"))
-            .where(aged.copy() <= lit(spec.as_of))
+            .where(leaves.copy() <= lit(spec.as_of))
         )
         steps = exp.union(steps, ageing, distinct=False, copy=False)
     if spec.since is not None:
@@ -255,21 +326,8 @@ def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> 
     running = template(
         "sum(plus - leaving) over (partition by entity_id order by t rows unbounded preceding)"
     )
-    counted = exp.select("entity_id", "t", exp.alias_(running, "n_after"), "leaving").from_(
+    return exp.select("entity_id", "t", exp.alias_(running, "n_after"), "leaving").from_(
         per_instant.subquery("per_instant", copy=False)
-    )
-    n_at = col("n_after") + col("leaving")
-    return spec.row(
-        counted.subquery("counted", copy=False),
-        col("entity_id"),
-        col("t"),
-        {
-            leaf.index: (
-                count_holds(node.count, n_at),
-                count_holds(node.count, col("n_after")),
-            )
-        },
-        counts={leaf.index: (n_at.copy(), col("n_after"))},
     )
 
 
@@ -483,4 +541,6 @@ def leaf_rows(
         return _age_rows(spec, leaf, node)
     if isinstance(node, LastEvent):
         return _last_rows(spec, leaf, node)
+    if isinstance(node, EventSequence):
+        return _sequence_rows(spec, leaf, node)
     return _event_rows(spec, leaf, node)

@@ -28,6 +28,7 @@ from segment_pipeline.definitions.conditions import (
     AttributeAge,
     CompanyAttribute,
     EventCondition,
+    EventSequence,
     InSegment,
     Split,
     Window,
@@ -45,7 +46,8 @@ def changed(
     Membership only changes at change points, so any other entity is a member at
     `as_of` exactly when it was one in the previous state, with the same join time.
     A change point is one of the entity's versions, an event entering or leaving a
-    leaf's window, a version of its company (contact segments' `company` leaves) or a
+    leaf's window (for a sequence: its last step's events, its first step's leaving the
+    window), a version of its company (contact segments' `company` leaves) or a
     change of membership in a referenced segment (`moved`; through the contact's
     company when the referenced segment is of companies).
 
@@ -76,8 +78,14 @@ def changed(
         elif isinstance(node, AttributeAge):
             edges = edge_points(node, exp.to_table(own), spec.as_of, spec.since)
             parts.append(exp.select("entity_id").from_(edges.subquery("edges", copy=False)))
+        elif isinstance(node, EventSequence):
+            # A chain starts to hold at its last step's event and stops when its first
+            # step's event leaves the window.
+            first, *_, last = node.filters
+            event_parts.append(_event_changes(spec, first, node.within))
+            event_parts.append(_event_changes(spec, last, Window()))
         elif not isinstance(node, Attribute | Split):
-            # An event leaf's first filter holds all the events it reads.
+            # Any other event leaf's first filter holds all the events it reads.
             widest = event_filters(node)[0]
             event_parts.append(_event_changes(spec, widest, change_window(node)))
     if entity == "company" and event_parts:

@@ -28,6 +28,7 @@ from segment_pipeline.definitions.conditions import (
     Condition,
     Count,
     EventCondition,
+    EventSequence,
     FirstEvent,
     InSegment,
     LastEvent,
@@ -89,6 +90,19 @@ def canonical_condition(condition: Condition) -> Json:
                 **last,
                 "matches": matches,
                 "older_than_days": condition.older_than_days,
+            }
+        }
+    if isinstance(condition, EventSequence):
+        steps = []
+        for step in condition.steps:
+            written = canonical_event(step)
+            del written["count"], written["within"]
+            steps.append(written)
+        return {
+            "sequence": {
+                "steps": steps,
+                "within_days": condition.within_days,
+                "within": canonical_window(condition.within),
             }
         }
     return canonical_event(condition)

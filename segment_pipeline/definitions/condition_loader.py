@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict, TypeGuard
@@ -27,6 +28,7 @@ from segment_pipeline.definitions.conditions import (
     Condition,
     Count,
     EventCondition,
+    EventSequence,
     FirstEvent,
     InSegment,
     LastEvent,
@@ -57,6 +59,7 @@ CONDITION_KEYS = (
     "aggregate",
     "first_event",
     "last_event",
+    "sequence",
     "attribute_age",
     "split",
     "in_segment",
@@ -67,6 +70,12 @@ AGGREGATE_FUNCTIONS = ("sum", "avg", "min", "max", "count_distinct")
 AGGREGATE_KEYS = (*AGGREGATE_FUNCTIONS, "event", "where", "within", *COUNT_KEYS)
 FIRST_EVENT_KEYS = ("event", "where", "within")
 LAST_EVENT_KEYS = ("event", "where", "matches", "older_than_days")
+SEQUENCE_KEYS = ("steps", "within_days", "within")
+STEP_KEYS = ("event", "where")
+#: How many steps a sequence takes.
+SEQUENCE_STEPS = (2, 3)
+#: What a kind's mapping needs when it only reads events: the events' name.
+NEEDS_EVENT = {"event": "the name of the events it reads"}
 WINDOW_KEYS = ("last_days", "from", "to")
 
 
@@ -182,6 +191,8 @@ def _load_kind(
         return _load_first_event(value, here, context)
     if kind == "last_event":
         return _load_last_event(value, here, context)
+    if kind == "sequence":
+        return _load_sequence(value, here, context)
     if kind == "split":
         return _load_split(value, here, context)
     if kind == "attribute_age":
@@ -335,9 +346,15 @@ def _load_aggregate(raw: object, path: str, context: ConditionContext) -> Condit
 
 
 def _mapping(
-    raw: object, path: str, keys: tuple[str, ...], example: str, context: ConditionContext
+    raw: object,
+    path: str,
+    keys: tuple[str, ...],
+    example: str,
+    context: ConditionContext,
+    required: Mapping[str, str] = NEEDS_EVENT,
 ) -> dict[object, object] | None:
-    """A new kind's mapping with an `event:` and only the kind's keys, or None (recorded)."""
+    """A new kind's mapping with its `required` keys (each with what it is, for the
+    message) and only the kind's keys, or None (recorded)."""
     if not isinstance(raw, dict):
         context.fail(path, f"must be a mapping such as {example}, got {kind_of(raw)}")
         return None
@@ -348,10 +365,10 @@ def _mapping(
                 f"unknown key {key!r}{did_you_mean(key, keys)}; it takes: {', '.join(keys)}",
             )
             return None
-    if "event" not in raw:
-        context.fail(path, "needs event: the name of the events it reads")
-        return None
-    return raw
+    missing = [key for key in required if key not in raw]
+    for key in missing:
+        context.fail(path, f"needs {key}: {required[key]}")
+    return None if missing else raw
 
 
 def _load_first_event(raw: object, path: str, context: ConditionContext) -> Condition | None:
@@ -386,6 +403,53 @@ def _load_last_event(raw: object, path: str, context: ConditionContext) -> Condi
     if not ok or not isinstance(events, EventCondition):
         return None
     return LastEvent(events=events, matches=matches, older_than_days=days)  # type: ignore[arg-type]
+
+
+def _load_sequence(raw: object, path: str, context: ConditionContext) -> Condition | None:
+    """`sequence: {steps: [{event: a}, {event: b, where: "..."}], within_days: 3, within: ...}`."""
+    steps_words = (
+        f"a list of {' or '.join(map(str, SEQUENCE_STEPS))} steps such as "
+        "[{event: trial_started}, {event: pricing_viewed}]"
+    )
+    required = {
+        "steps": steps_words,
+        "within_days": "how many days at most each step may come after the previous one",
+    }
+    example = "{steps: [{event: trial_started}, {event: pricing_viewed}], within_days: 3}"
+    found = _mapping(raw, path, SEQUENCE_KEYS, example, context, required)
+    if found is None:
+        return None
+    steps_path = join_path(path, "steps")
+    raw_steps = found["steps"]
+    if not isinstance(raw_steps, list) or len(raw_steps) not in SEQUENCE_STEPS:
+        got = kind_of(raw_steps)
+        if isinstance(raw_steps, list):
+            got = "1 step" if len(raw_steps) == 1 else f"{len(raw_steps)} steps"
+        context.fail(steps_path, f"must be {steps_words}, got {got}")
+        return None
+    steps = [
+        _load_step(step, join_path(steps_path, i), context) for i, step in enumerate(raw_steps)
+    ]
+    days = _whole(found["within_days"])
+    if days is None or days < 1:
+        context.fail(
+            join_path(path, "within_days"),
+            "must be a whole number >= 1 (a step must be strictly later than the previous "
+            f"one), got {show(found['within_days'])}",
+        )
+    within = load_window(found.get("within"), join_path(path, "within"), context)
+    chosen = [step for step in steps if step is not None]
+    if days is None or days < 1 or within is None or len(chosen) != len(steps):
+        return None
+    return EventSequence(steps=tuple(chosen), within_days=days, within=within)
+
+
+def _load_step(raw: object, path: str, context: ConditionContext) -> EventCondition | None:
+    """One step of a sequence: `{event: pricing_viewed, where: "..."}`."""
+    example = "{event: pricing_viewed, where: \"properties.plan = 'pro'\"}"
+    found = _mapping(raw, path, STEP_KEYS, example, context)
+    step = None if found is None else _load_event(found, join_path(path, "event"), context)
+    return step if isinstance(step, EventCondition) else None
 
 
 AGE_KEYS = ("column", "at_least_days", "at_most_days")

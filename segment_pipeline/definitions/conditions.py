@@ -342,6 +342,23 @@ class Split(_Frozen):
     percent: int = Field(ge=0, le=100)
 
 
+class EventSequence(_Frozen):
+    """`sequence:` the entity did the steps' events in order: an event of each step (its
+    name, matching its `where`), each strictly later than the previous one and at most
+    `within_days` days after it, all of them inside `within` at the instant. It holds from
+    the last step's event until the first step's event leaves the window (all time: from
+    then on). Two or three steps."""
+
+    steps: tuple[EventCondition, ...] = Field(min_length=2, max_length=3)
+    within_days: int = Field(ge=1)
+    within: Window = Field(default_factory=Window)
+
+    @property
+    def filters(self) -> tuple[EventCondition, ...]:
+        """Each step's events (its name and `where`) in the sequence's window."""
+        return tuple(step.model_copy(update={"within": self.within}) for step in self.steps)
+
+
 class InSegment(_Frozen):
     """`in_segment:` member of another segment (a company segment, from a contact segment,
     means the contact's company is a member)."""
@@ -349,7 +366,7 @@ class InSegment(_Frozen):
     segment: str
 
 
-EventLeaf = EventCondition | Aggregate | FirstEvent | LastEvent
+EventLeaf = EventCondition | Aggregate | FirstEvent | LastEvent | EventSequence
 Leaf = Attribute | CompanyAttribute | EventLeaf | AttributeAge | Split | InSegment
 Condition = AllOf | AnyOf | Not | Leaf
 
@@ -381,6 +398,8 @@ def event_filters(leaf: Leaf) -> tuple[EventCondition, ...]:
         return (ever(leaf.events),)
     if isinstance(leaf, LastEvent):
         return (ever(leaf.events),) + ((leaf.matching,) if leaf.matches is not None else ())
+    if isinstance(leaf, EventSequence):
+        return leaf.filters
     return ()
 
 
@@ -392,8 +411,8 @@ def ever(events: EventCondition) -> EventCondition:
 def change_window(leaf: EventLeaf) -> Window:
     """The window whose edges are a leaf's change points besides its events: an event
     leaving a `last_days` window, a first event leaving one, the latest event becoming
-    older than `older_than_days`."""
-    if isinstance(leaf, EventCondition):
+    older than `older_than_days`, a sequence's first event leaving its window."""
+    if isinstance(leaf, EventCondition | EventSequence):
         return leaf.within
     if isinstance(leaf, Aggregate | FirstEvent):
         return leaf.events.within
@@ -419,6 +438,13 @@ def describe_leaf(leaf: Leaf) -> str:
             unit = "day" if leaf.older_than_days == 1 else "days"
             parts.append(f"more than {leaf.older_than_days} {unit} ago")
         return " ".join(parts)
+    if isinstance(leaf, EventSequence):
+        steps = " then ".join(_events_words(step) for step in leaf.steps)
+        unit = "day" if leaf.within_days == 1 else "days"
+        window = leaf.within.describe()
+        return f"sequence {steps} within {leaf.within_days} {unit}" + (
+            f" {window}" if window else ""
+        )
     if isinstance(leaf, Split):
         return f"split {leaf.salt} {leaf.percent}%"
     if isinstance(leaf, AttributeAge):
@@ -434,14 +460,19 @@ def describe_leaf(leaf: Leaf) -> str:
         return f"company {leaf.predicate.sql}"
     if isinstance(leaf, InSegment):
         return f"in segment {leaf.segment}"
-    if leaf.names:
-        parts = [f"event {' or '.join(leaf.names)}"]
-    elif leaf.like is not None:
-        parts = [f"event like {leaf.like!r}"]
-    else:
-        parts = [f"event {leaf.event}"]
-    if leaf.where is not None:
-        parts.append(f"where {leaf.where.sql}")
+    parts = [f"event {_events_words(leaf)}"]
     if not leaf.within.is_all_time:
         parts.append(leaf.within.describe())
     return " ".join(parts)
+
+
+def _events_words(leaf: EventCondition) -> str:
+    """Which events, in words: `pricing_viewed where properties.plan = 'pro'`,
+    `trial_started or demo_booked`, `like 'feature_%'`."""
+    if leaf.names:
+        words = " or ".join(leaf.names)
+    elif leaf.like is not None:
+        words = f"like {leaf.like!r}"
+    else:
+        words = leaf.event
+    return words if leaf.where is None else f"{words} where {leaf.where.sql}"

@@ -37,7 +37,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
             "project/segments/a.yml: where.all[0]: unknown key 'atribute' "
             "(did you mean attribute?); a condition is one of: "
             "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
-            "attribute_age, split, "
+            "sequence, attribute_age, split, "
             "in_segment"
         ],
     ),
@@ -108,6 +108,104 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "project/segments/a.yml: where.first_event: unknown key 'witin' "
             "(did you mean within?); it takes: event, where, within"
+        ],
+    ),
+    (
+        "a sequence of one step",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  sequence: {steps: [{event: a}], within_days: 3}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.sequence.steps: must be a list of 2 or 3 steps such "
+            "as [{event: trial_started}, {event: pricing_viewed}], got 1 step"
+        ],
+    ),
+    (
+        "a sequence of four steps",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  sequence:\n"
+                "    steps: [{event: a}, {event: b}, {event: c}, {event: d}]\n"
+                "    within_days: 3\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.sequence.steps: must be a list of 2 or 3 steps such "
+            "as [{event: trial_started}, {event: pricing_viewed}], got 4 steps"
+        ],
+    ),
+    (
+        "a sequence without within_days",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  sequence: {steps: [{event: a}, {event: b}]}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.sequence: needs within_days: how many days at most "
+            "each step may come after the previous one"
+        ],
+    ),
+    (
+        "a sequence with negative within_days",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n"
+                "  sequence: {steps: [{event: a}, {event: b}], within_days: -1}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.sequence.within_days: must be a whole number >= 1 "
+            "(a step must be strictly later than the previous one), got -1"
+        ],
+    ),
+    (
+        "a sequence with an unknown key",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n"
+                "  sequence: {steps: [{event: a}, {event: b}], within_day: 3}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.sequence: unknown key 'within_day' "
+            "(did you mean within_days?); it takes: steps, within_days, within"
+        ],
+    ),
+    (
+        "a sequence step with an unknown key, another with a bad where, and a bad window",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  sequence:\n"
+                "    steps:\n"
+                "      - {event: a, count: {at_least: 2}}\n"
+                "      - {event: b, where: \"plan = 'pro'\"}\n"
+                "    within_days: 3\n"
+                "    within: {last_days: 0}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.sequence.steps[0]: unknown key 'count'; "
+            "it takes: event, where",
+            "project/segments/a.yml: where.sequence.steps[1].event.where: unknown column 'plan' "
+            "(an event property is written properties.plan); event columns are: event_name, "
+            "occurred_at",
+            "project/segments/a.yml: where.sequence.within: last_days must be a whole number "
+            ">= 1, got 0",
+        ],
+    ),
+    (
+        "a sequence step without an event",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  sequence: {steps: [{event: a}, b], within_days: 3}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.sequence.steps[1]: must be a mapping such as "
+            "{event: pricing_viewed, where: \"properties.plan = 'pro'\"}, got text 'b'"
         ],
     ),
     (
@@ -360,7 +458,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "project/segments/a.yml: where.all[0]: a condition must be a mapping with one of "
             "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
-            "attribute_age, split, "
+            "sequence, attribute_age, split, "
             "in_segment; got text "
             "'employee_count > 5' (to test an attribute write attribute: \"...\")"
         ],

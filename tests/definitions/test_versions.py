@@ -182,3 +182,45 @@ def test_version_is_stable_across_runs(write: Write, project_dir: Path):
     """A golden value: if this changes, every deployed segment would look redefined."""
     write("segments/churned.yml", CHURNED)
     assert load_project(project_dir).segments["churned"].version == "abb68a1baa0e"
+
+
+SEQUENCE = """
+entity: contact
+where:
+  sequence:
+    steps:
+      - {event: trial_started}
+      - {event: pricing_viewed, where: "properties.plan = 'pro'"}
+    within_days: 3
+    within: {last_days: 30}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "same"),
+    [
+        (SEQUENCE.replace("{event: trial_started}", "{event: [trial_started]}"), True),
+        (
+            SEQUENCE.replace(
+                "{event: pricing_viewed, where: \"properties.plan = 'pro'\"}",
+                "{where: \"properties.plan='pro'\", event: pricing_viewed}",
+            ),
+            True,
+        ),
+        (SEQUENCE.replace("within_days: 3", "within_days: 4"), False),
+        (SEQUENCE.replace("last_days: 30", "last_days: 31"), False),
+        (SEQUENCE.replace("    within: {last_days: 30}\n", ""), False),
+        (SEQUENCE.replace("'pro'", "'free'"), False),
+        (
+            SEQUENCE.replace("trial_started", "first")
+            .replace("pricing_viewed", "trial_started")
+            .replace("first", "pricing_viewed"),
+            False,
+        ),
+        (SEQUENCE.replace("    within_days", "      - {event: checkout}\n    within_days"), False),
+    ],
+)
+def test_sequence_versions_by_meaning(write: Write, project_dir: Path, text: str, same: bool):
+    """Step order, gap, window and each step's events are the meaning; spelling is not."""
+    base = _versions(write, project_dir, SEQUENCE)["big"]
+    assert (_versions(write, project_dir, text)["big"] == base) is same

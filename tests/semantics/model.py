@@ -404,6 +404,17 @@ class LastEvent:
 
 
 @dataclass(frozen=True)
+class EventSequence:
+    """An event of each step (its name matching its `where`), each strictly later than the
+    previous one and at most `within_days` days after it, all inside `within` at the
+    instant."""
+
+    steps: tuple[EventCondition, ...]
+    within_days: int
+    within: LastDays | DateWindow | None = None
+
+
+@dataclass(frozen=True)
 class AttributeAge:
     """A timestamp attribute at least / at most N days before the instant (and not after
     it, when at most is given)."""
@@ -457,6 +468,7 @@ Condition = (
     | Aggregate
     | FirstEvent
     | LastEvent
+    | EventSequence
     | AttributeAge
     | Split
     | InSegment
@@ -469,6 +481,8 @@ def event_windows(condition: Condition) -> list[LastDays | DateWindow | None]:
         return [condition.within]
     if isinstance(condition, Aggregate | FirstEvent):
         return [condition.events.within]
+    if isinstance(condition, EventSequence):
+        return [condition.within]
     if isinstance(condition, LastEvent) and condition.older_than_days is not None:
         return [LastDays(condition.older_than_days)]
     return []
@@ -698,6 +712,8 @@ class SnapshotModel:
             return condition.range.accepts(aggregate(condition.function, values))
         if isinstance(condition, Split):
             return condition.holds(key)
+        if isinstance(condition, EventSequence):
+            return self.sequence_holds(condition, segment.entity, key, t)
         if isinstance(condition, AttributeAge):
             attributes = self.attributes_at(segment.entity, key, t)
             return attributes is not None and condition.holds(attributes.get(condition.column), t)
@@ -733,6 +749,26 @@ class SnapshotModel:
             for e in events
             if e.occurred_at == latest
         )
+
+    def sequence_holds(self, condition: EventSequence, entity: str, key: str, t: datetime) -> bool:
+        """Some chain exists: enumerate every choice of one event per step, in order."""
+        candidates = [
+            self.matching_events(
+                EventCondition(step.name, step.where, condition.within), entity, key, t
+            )
+            for step in condition.steps
+        ]
+        gap = timedelta(days=condition.within_days)
+
+        def chain_from(step: int, previous: datetime) -> bool:
+            if step == len(candidates):
+                return True
+            return any(
+                previous < e.occurred_at <= previous + gap and chain_from(step + 1, e.occurred_at)
+                for e in candidates[step]
+            )
+
+        return any(chain_from(1, e.occurred_at) for e in candidates[0])
 
     def event_count(self, condition: EventCondition, entity: str, key: str, t: datetime) -> int:
         return len(self.matching_events(condition, entity, key, t))

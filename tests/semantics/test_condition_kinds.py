@@ -26,9 +26,11 @@ DAYS = tuple(date(2026, 3, 2) + timedelta(days=n) for n in range(4))
 START = datetime(2026, 3, 1)
 
 
-def at(day: int, hour: int = 0, minute: int = 0) -> datetime:
+def at(day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """An instant on landing day `day` (0 is the first)."""
-    return datetime.combine(DAYS[day], datetime.min.time()) + timedelta(hours=hour, minutes=minute)
+    return datetime.combine(DAYS[day], datetime.min.time()) + timedelta(
+        hours=hour, minutes=minute, seconds=second
+    )
 
 
 def ev(number: int, name: str, instant: datetime, **properties: object) -> Event:
@@ -347,6 +349,160 @@ not: {event: plan_viewed, where: "properties.plan.tier IS NULL"}
     ),
 ]
 
+CASES += [
+    Case(
+        "sequence-step-exactly-n-days-after-counts",
+        """
+sequence:
+  steps:
+    - {event: trial_started}
+    - {event: pricing_viewed, where: "properties.plan = 'pro'"}
+  within_days: 1
+""",
+        (
+            ev(1, "trial_started", at(0, 9)),
+            ev(2, "pricing_viewed", at(1, 8), plan="free"),
+            ev(3, "pricing_viewed", at(1, 9), plan="pro"),
+        ),
+        at(1, 9),
+    ),
+    Case(
+        "sequence-step-just-over-n-days-after-does-not",
+        """
+sequence: {steps: [{event: trial_started}, {event: pricing_viewed}], within_days: 1}
+""",
+        (ev(1, "trial_started", at(0, 9)), ev(2, "pricing_viewed", at(1, 9, 1))),
+        None,
+    ),
+    Case(
+        "sequence-steps-at-the-same-instant-do-not-follow",
+        """
+sequence: {steps: [{event: trial_started}, {event: pricing_viewed}], within_days: 2}
+""",
+        (ev(1, "trial_started", at(1, 9)), ev(2, "pricing_viewed", at(1, 9))),
+        None,
+    ),
+    Case(
+        "sequence-steps-in-the-wrong-order-do-not-follow",
+        """
+sequence: {steps: [{event: trial_started}, {event: pricing_viewed}], within_days: 2}
+""",
+        (ev(1, "pricing_viewed", at(1, 9)), ev(2, "trial_started", at(1, 10))),
+        None,
+    ),
+    Case(
+        "sequence-one-event-is-not-two-steps",
+        """
+sequence: {steps: [{event: viewed}, {event: [viewed, clicked]}], within_days: 1}
+""",
+        (ev(1, "viewed", at(1, 9)), ev(2, "viewed", at(1, 10))),
+        at(1, 10),
+    ),
+    Case(
+        "sequence-of-three-is-not-greedy",
+        # B at 1 09:00 is the latest B before C but has no A within a day; A 0 00:00,
+        # B 0 12:00, C 1 10:00 is a chain.
+        """
+sequence:
+  steps: [{event: a}, {event: b}, {event: c}]
+  within_days: 1
+""",
+        (
+            ev(1, "a", at(0, 0)),
+            ev(2, "b", at(0, 12)),
+            ev(3, "b", at(1, 9)),
+            ev(4, "c", at(1, 10)),
+        ),
+        at(1, 10),
+    ),
+    Case(
+        "sequence-of-three-needs-every-gap",
+        """
+sequence:
+  steps: [{event: a}, {event: b}, {event: c}]
+  within_days: 1
+""",
+        (ev(1, "a", at(0, 0)), ev(2, "b", at(0, 12)), ev(3, "c", at(1, 13))),
+        None,
+    ),
+    Case(
+        "sequence-first-step-exactly-at-the-window-edge-still-counts",
+        """
+sequence:
+  steps: [{event: trial_started}, {event: pricing_viewed}]
+  within_days: 1
+  within: {last_days: 2}
+""",
+        (ev(1, "trial_started", at(2, 0)), ev(2, "pricing_viewed", at(2, 9))),
+        at(2, 9),
+    ),
+    Case(
+        "sequence-ends-when-its-first-step-ages-out",
+        """
+sequence:
+  steps: [{event: trial_started}, {event: pricing_viewed}]
+  within_days: 1
+  within: {last_days: 2}
+""",
+        (ev(1, "trial_started", at(1, 12)), ev(2, "pricing_viewed", at(2, 9))),
+        None,
+    ),
+    Case(
+        "not-a-sequence-joins-when-its-first-step-ages-out",
+        """
+not:
+  sequence:
+    steps: [{event: trial_started}, {event: pricing_viewed}]
+    within_days: 1
+    within: {last_days: 1}
+""",
+        (ev(1, "trial_started", at(1, 9)), ev(2, "pricing_viewed", at(1, 10))),
+        at(2, 9),
+    ),
+    Case(
+        "sequence-a-later-start-keeps-it-longer",
+        """
+sequence:
+  steps: [{event: trial_started}, {event: pricing_viewed}]
+  within_days: 2
+  within: {last_days: 2}
+""",
+        (
+            ev(1, "trial_started", at(1, 0)),
+            ev(2, "trial_started", at(2, 6)),
+            ev(3, "pricing_viewed", at(2, 9)),
+        ),
+        at(2, 9),
+    ),
+    Case(
+        "sequence-longer-than-the-window-is-never-inside-it",
+        """
+sequence:
+  steps: [{event: trial_started}, {event: pricing_viewed}]
+  within_days: 2
+  within: {last_days: 1}
+""",
+        (ev(1, "trial_started", at(2, 9)), ev(2, "pricing_viewed", at(3, 10))),
+        None,
+    ),
+    Case(
+        "sequence-in-a-date-window-needs-every-step-inside",
+        f"""
+sequence:
+  steps: [{{event: trial_started}}, {{event: pricing_viewed}}]
+  within_days: 2
+  within: {{from: {DAYS[1].isoformat()}, to: {DAYS[2].isoformat()}}}
+""",
+        (
+            ev(1, "trial_started", at(0, 23)),
+            ev(2, "pricing_viewed", at(1, 9)),
+            ev(3, "trial_started", at(1, 10)),
+            ev(4, "pricing_viewed", at(2, 9)),
+        ),
+        at(2, 9),
+    ),
+]
+
 
 def history(case: Case) -> History:
     contact = {"company_id": "co1", "signed_up_at": case.signed_up_at}
@@ -393,6 +549,14 @@ where:
     - attribute_age: {column: signed_up_at, at_least_days: 30, at_most_days: 90}
     - aggregate: {sum: properties.plan.seats, event: [trial_started, demo_booked], at_least: 2}
     - first_event: {event: {like: 'feature_%'}, where: "properties.plan.tier = 'pro'"}
+    - sequence:
+        steps:
+          - {event: trial_started}
+          - {event: [pricing_viewed, demo_booked], where: "properties.plan = 'pro'"}
+          - {event: {like: 'checkout_%'}}
+        within_days: 3
+        within: {last_days: 30}
+    - sequence: {steps: [{event: trial_started}, {event: signed_up}], within_days: 1}
 """
 
 
