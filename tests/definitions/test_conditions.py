@@ -14,6 +14,7 @@ from segment_pipeline.definitions.conditions import (
     CompanyAttribute,
     Count,
     EventCondition,
+    EventSequence,
     InSegment,
     Not,
     Window,
@@ -126,6 +127,47 @@ def test_describe_leaf():
     )
     assert describe_leaf(EventCondition(event="signup")) == "event signup"
     assert describe_leaf(InSegment(segment="churned_accounts")) == "in segment churned_accounts"
+
+
+def test_sequence_in_words_and_as_a_removal_reason():
+    """A sequence reads as its steps in order; when it stops holding the reason says so."""
+    from segment_pipeline.evaluate.reasons import Explainer
+
+    sequence = EventSequence(
+        steps=(
+            EventCondition(event="trial_started"),
+            EventCondition(
+                names=("demo_booked", "pricing_viewed"),
+                where=parse_predicate("properties.plan = 'pro'", event_scope()),
+            ),
+        ),
+        within_days=3,
+        within=Window(last_days=30),
+    )
+    words = (
+        "sequence trial_started then demo_booked or pricing_viewed where properties.plan = "
+        "'pro' within 3 days in the last 30 days"
+    )
+    assert describe_leaf(sequence) == words
+    one_day = EventSequence(
+        steps=(EventCondition(event="a"), EventCondition(like="b_%")), within_days=1
+    )
+    assert describe_leaf(one_day) == "sequence a then like 'b_%' within 1 day"
+    explained = Explainer(AllOf(conditions=(sequence,))).explain(
+        {"at_0": True, "at_1": False}, {}, None
+    )
+    assert explained == f"where.all[0]: {words}: is not met"
+    negated = Explainer(Not(condition=sequence)).explain({"at_0": True, "at_1": True}, {}, None)
+    assert negated == f"where.not: {words}: is met, must not be"
+
+
+def test_a_sequence_has_two_or_three_steps_each_later_by_at_least_a_day():
+    step = EventCondition(event="a")
+    for steps in [(step,), (step,) * 4]:
+        with pytest.raises(ValidationError):
+            EventSequence(steps=steps, within_days=1)
+    with pytest.raises(ValidationError):
+        EventSequence(steps=(step, step), within_days=0)
 
 
 def test_event_condition_defaults():
