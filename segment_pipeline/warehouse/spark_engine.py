@@ -12,7 +12,6 @@ run left half-written.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,129 +22,16 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 from sqlglot import exp
-from sqlglot.dialects.spark import Spark
-from sqlglot.generators.spark import SparkGenerator
 
 from segment_pipeline.errors import ConfigError
-from segment_pipeline.sql import IsJsonObject, lit
+from segment_pipeline.sql import lit
 from segment_pipeline.warehouse.arrow_readers import read_landing_file
 from segment_pipeline.warehouse.engine import Warehouse, WarehouseSettings
-
-#: Small local sessions: the machine is small, and the data of one run is too.
-_LOCAL_CONFIG = {
-    "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "2",
-    "spark.ui.enabled": "false",
-    "spark.sql.sources.partitionOverwriteMode": "dynamic",
-    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.sql.ansi.enabled": "false",
-    # Spark 4 fails to plan a union over checkpointed relations whose filters it
-    # remembers as constraints (`key not found` on a column); the pipeline needs none.
-    "spark.sql.constraintPropagation.enabled": "false",
-}
+from segment_pipeline.warehouse.spark_session import spark_session
+from segment_pipeline.warehouse.spark_sql import PipelineSpark, column_defs, quoted_table, spark_sql
 
 #: The warehouse directory whose tables each (local) session's catalog declares.
 _DECLARED: dict[int, str] = {}
-
-
-#: Bytes per unit of a memory size, DuckDB's units (`4GB`, `512MiB`) and the JVM's (`4g`).
-_MEMORY_UNITS = {
-    "": 1,
-    "b": 1,
-    "kb": 10**3,
-    "mb": 10**6,
-    "gb": 10**9,
-    "tb": 10**12,
-    "kib": 2**10,
-    "mib": 2**20,
-    "gib": 2**30,
-    "tib": 2**40,
-    "k": 2**10,
-    "m": 2**20,
-    "g": 2**30,
-    "t": 2**40,
-}
-
-
-def jvm_memory(limit: str) -> str:
-    """The memory limit as the JVM's `-Xmx` takes it, in whole MiB: the setting is shared
-    with DuckDB, whose sizes (`4GB`) the JVM refuses, and `spark.driver.memory` becomes
-    the driver's `-Xmx`."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", limit)
-    unit = match.group(2).lower() if match else None
-    if match is None or unit not in _MEMORY_UNITS:
-        raise ConfigError(
-            f"SEGMENT_PIPELINE_DUCKDB_MEMORY_LIMIT={limit!r} is not a size Spark can use: "
-            "give a number and a unit, e.g. 4GB or 512MiB"
-        )
-    return f"{max(1, int(float(match.group(1)) * _MEMORY_UNITS[unit]) // 2**20)}m"
-
-
-def spark_session(settings: WarehouseSettings) -> SparkSession:
-    """The session for these settings: Spark Connect when remote, else local (reused)."""
-    builder = SparkSession.builder
-    if settings.spark_remote:
-        builder = builder.remote(settings.spark_remote)
-    else:
-        threads = settings.threads or 2
-        builder = builder.master(f"local[{threads}]").config(
-            "spark.sql.warehouse.dir", str(settings.path.resolve())
-        )
-        if settings.memory_limit:
-            builder = builder.config("spark.driver.memory", jvm_memory(settings.memory_limit))
-    for key, value in _LOCAL_CONFIG.items():
-        builder = builder.config(key, value)
-    return builder.appName("segment-pipeline").getOrCreate()
-
-
-def _spark_type(kind: str) -> exp.DataType:
-    """A schema type for Spark: JSON is kept as its text."""
-    data_type = exp.DataType.build(kind)
-    if data_type.is_type(exp.DataType.Type.JSON):
-        return exp.DataType.build("STRING")
-    return data_type
-
-
-def _column_defs(columns: dict[str, str]) -> list[exp.ColumnDef]:
-    return [
-        exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=_spark_type(kind))
-        for name, kind in columns.items()
-    ]
-
-
-def _table(name: str) -> exp.Table:
-    return exp.Table(this=exp.to_identifier(name, quoted=True))
-
-
-def _portable(node: exp.Expr) -> exp.Expr:
-    """Rewrite what Spark has no type or form for: JSON values are their text, and `IF`
-    takes its third argument (NULL when the pipeline leaves it out)."""
-    if isinstance(node, exp.DataType) and node.is_type(exp.DataType.Type.JSON):
-        return exp.DataType.build("STRING")
-    is_bare_if = isinstance(node, exp.If) and not isinstance(node.parent, exp.Case)
-    if is_bare_if and node.args.get("false") is None:
-        node.set("false", exp.null())
-    return node
-
-
-def _is_json_object(generator: Any, node: IsJsonObject) -> str:
-    """Spark gives an object's keys, and NULL for any other text."""
-    return str(generator.sql(exp.JSONKeys(this=node.this).is_(exp.null()).not_()))
-
-
-class PipelineSpark(Spark):
-    """Spark's dialect, writing the pipeline's own nodes too (`segment_pipeline.sql`)."""
-
-    class Generator(SparkGenerator):  # Spark.Generator, named by its class
-        TRANSFORMS = {**SparkGenerator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
-
-
-def spark_sql(statement: exp.Expr, **options: Any) -> str:
-    """A statement as Spark runs it (rewritten in place; `options` go to sqlglot's
-    generator, e.g. `unsupported_level`)."""
-    portable = statement.transform(_portable, copy=False)
-    return portable.sql(dialect=PipelineSpark, copy=False, **options)
 
 
 class SparkWarehouse(Warehouse):
@@ -199,14 +85,16 @@ class SparkWarehouse(Warehouse):
             return
         for table in self.spark.catalog.listTables():
             if not table.isTemporary:
-                self.execute(exp.Drop(tables=[_table(table.name)], kind="TABLE", exists=True))
+                self.execute(exp.Drop(tables=[quoted_table(table.name)], kind="TABLE", exists=True))
         for folder in sorted(Path(self.root).iterdir()):
             if not folder.is_dir() or not any(folder.rglob("*.parquet")):
                 continue
             location = exp.LocationProperty(this=lit(self._location(folder.name)))
             parquet = exp.FileFormatProperty(this=exp.var("PARQUET"))
             properties = exp.Properties(expressions=[parquet, location])
-            self.execute(exp.Create(this=_table(folder.name), kind="TABLE", properties=properties))
+            self.execute(
+                exp.Create(this=quoted_table(folder.name), kind="TABLE", properties=properties)
+            )
             if self._partition_column(folder.name):
                 self.spark.catalog.recoverPartitions(folder.name)
         _DECLARED[session] = self.root
@@ -294,7 +182,7 @@ class SparkWarehouse(Warehouse):
                 partition = exp.Schema(expressions=[exp.to_identifier(partitioned_by, quoted=True)])
                 properties.append(exp.PartitionedByProperty(this=partition))
             properties.append(exp.LocationProperty(this=lit(self._location(name))))
-            schema = exp.Schema(this=_table(name), expressions=_column_defs(columns))
+            schema = exp.Schema(this=quoted_table(name), expressions=column_defs(columns))
             self.execute(
                 exp.Create(
                     this=schema,
@@ -311,9 +199,9 @@ class SparkWarehouse(Warehouse):
         if added:
             self.execute(
                 exp.Alter(
-                    this=_table(name),
+                    this=quoted_table(name),
                     kind="TABLE",
-                    actions=[exp.Schema(expressions=_column_defs(added))],
+                    actions=[exp.Schema(expressions=column_defs(added))],
                 )
             )
 
@@ -329,7 +217,7 @@ class SparkWarehouse(Warehouse):
     def drop_table(self, name: str) -> None:
         if self.table_exists(name):
             self.replace_rows(name, exp.true(), exp.select("*").from_(name).where(exp.false()))
-            self.execute(exp.Drop(tables=[_table(name)], kind="TABLE", exists=True))
+            self.execute(exp.Drop(tables=[quoted_table(name)], kind="TABLE", exists=True))
 
     def create_relation(self, name: str, query: exp.Query) -> None:
         self._keep(name, self._sql(query).localCheckpoint(eager=True))
@@ -390,7 +278,7 @@ class SparkWarehouse(Warehouse):
         external table keeps its files (a re-opened warehouse would find them again), so
         the partition is first overwritten with no rows (of `shaped_like`, a relation with
         the table's columns: Spark cannot overwrite a table it reads)."""
-        target = _table(table)
+        target = quoted_table(table)
         by_day = exp.Partition(expressions=[exp.column(partition).eq(lit(day))])
         target.set("partition", by_day)
         data_columns = [c for c in self.columns(table) if c != partition]
@@ -398,12 +286,12 @@ class SparkWarehouse(Warehouse):
         nothing = exp.select(*columns).from_(shaped_like)
         self.execute(exp.Insert(this=target, expression=nothing.where(exp.false()), overwrite=True))
         drop = exp.DropPartition(expressions=[by_day.copy()], exists=True)
-        self.execute(exp.Alter(this=_table(table), kind="TABLE", actions=[drop]))
+        self.execute(exp.Alter(this=quoted_table(table), kind="TABLE", actions=[drop]))
 
     def _overwrite(self, table: str, staged_name: str, partition: str | None) -> None:
         """Replace the table's rows (with `partition`: the partitions the staged rows
         have) by the staged relation's."""
-        target = _table(table)
+        target = quoted_table(table)
         if partition is not None:
             target.set("partition", exp.Partition(expressions=[exp.column(partition)]))
         self.execute(
@@ -413,7 +301,7 @@ class SparkWarehouse(Warehouse):
     def append(self, table: str, rows: exp.Query, columns: list[str] | None = None) -> None:
         staged_name = f"appended__{table}"
         self.create_relation(staged_name, self._ordered(table, rows))
-        self.execute(exp.insert(exp.select("*").from_(staged_name), _table(table)))
+        self.execute(exp.insert(exp.select("*").from_(staged_name), quoted_table(table)))
 
     def append_arrow(self, table: str, data: pa.Table) -> None:
         name = f"arrow__{table}"

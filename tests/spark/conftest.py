@@ -41,7 +41,7 @@ FIRST, CHANGED, LAST = date(2026, 1, 1), date(2026, 1, 8), date(2026, 1, 10)
 @pytest.fixture(scope="session")
 def spark_session() -> Iterator[object]:
     """The local session every Spark warehouse of the test session opens on."""
-    from segment_pipeline.warehouse.spark_engine import spark_session as start
+    from segment_pipeline.warehouse.spark_session import spark_session as start
 
     session = start(WarehouseSettings(path=Path("unused"), engine="spark"))
     yield session

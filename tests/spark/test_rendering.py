@@ -23,7 +23,7 @@ from segment_pipeline.orchestrate.launch import refresh_static, run_partitions
 from segment_pipeline.settings import Settings
 from segment_pipeline.warehouse.duckdb_engine import DuckDBWarehouse
 from segment_pipeline.warehouse.engine import Warehouse
-from segment_pipeline.warehouse.spark_engine import spark_sql
+from segment_pipeline.warehouse.spark_sql import spark_sql
 
 from .conftest import EXAMPLE_PROJECT, PARAMS, change_definition
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from segment_pipeline.errors import ConfigError
-from segment_pipeline.warehouse.spark_engine import jvm_memory
+from segment_pipeline.warehouse.spark_session import jvm_memory
 
 pytestmark = pytest.mark.spark
 
