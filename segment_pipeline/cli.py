@@ -305,7 +305,7 @@ def preview(obj: Context, segment: str, day: datetime | None, limit: int) -> Non
     a company segment with personas, its first picked contacts with company and persona)."""
     from segment_pipeline.definitions.project import load_project
     from segment_pipeline.errors import ConfigError
-    from segment_pipeline.evaluate.membership import preview_segment
+    from segment_pipeline.evaluate.preview import preview_segment
     from segment_pipeline.report import latest_snapshot_date
     from segment_pipeline.warehouse.engine import Warehouse
 

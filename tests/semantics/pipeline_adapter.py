@@ -51,8 +51,8 @@ def run_pipeline(
     The sources (and schema) are those of the first `Evaluate` step's project.
     """
     from segment_pipeline.definitions.project import load_project
-    from segment_pipeline.evaluate.membership import evaluate_members
     from segment_pipeline.evaluate.models import materialize_models
+    from segment_pipeline.evaluate.preview import evaluate_members
     from segment_pipeline.ingest.landing import ingest_landing_date
     from segment_pipeline.warehouse import Warehouse, WarehouseSettings
     from segment_pipeline.warehouse.schema import ensure_schema
