@@ -41,6 +41,7 @@ from segment_pipeline.definitions.conditions import (
     InSegment,
     LastEvent,
     Leaf,
+    Restarted,
     Split,
     Window,
     ever,
@@ -228,18 +229,22 @@ def _before_since(spec: TimelineSpec) -> exp.Expr:
 def _event_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventCondition) -> exp.Select:
     """Counts as a step function: +1 at an event, -1 right after it leaves the window."""
     days = node.within.last_days
-    counted = _counted(spec, _hits(spec, node), None if days is None else _aged(days))
+    leaves = None if days is None else _aged(days)
+    return _count_rows(spec, leaf, _hits(spec, node), leaves, node.count)
+
+
+def _count_rows(
+    spec: TimelineSpec, leaf: LeafColumns, hits: exp.Select, leaves: exp.Expr | None, count: Count
+) -> exp.Select:
+    """A leaf that is a count of `hits` over time (`_counted`) compared with `count`, with
+    the count's columns."""
+    counted = _counted(spec, hits, leaves)
     n_at = col("n_after") + col("leaving")
     return spec.row(
         counted.subquery("counted", copy=False),
         col("entity_id"),
         col("t"),
-        {
-            leaf.index: (
-                count_holds(node.count, n_at),
-                count_holds(node.count, col("n_after")),
-            )
-        },
+        {leaf.index: (count_holds(count, n_at), count_holds(count, col("n_after")))},
         counts={leaf.index: (n_at.copy(), col("n_after"))},
     )
 
@@ -329,6 +334,38 @@ def _counted(spec: TimelineSpec, hits: exp.Select, leaves: exp.Expr | None) -> e
     return exp.select("entity_id", "t", exp.alias_(running, "n_after"), "leaving").from_(
         per_instant.subquery("per_instant", copy=False)
     )
+
+
+def _restart_rows(spec: TimelineSpec, leaf: LeafColumns, node: Restarted) -> exp.Select:
+    """Restarts counted in the leaf's window like events (held from one on).
+
+    A restart is an instant of the entity's matching events whose previous instant (the
+    events of one instant are one: `lag` over distinct instants) is at least `gap_days`
+    earlier; the first instant has none and is no restart. The previous event can be of any
+    age, so the whole history of the timeline's entities is read; only the restarts are
+    narrowed to the window (from `since` on, those still in it at `since` or later).
+    """
+    hits = _hits(spec, ever(node.events))
+    instants = (
+        exp.select("entity_id", "occurred_at")
+        .from_(hits.subquery("hits", copy=False))
+        .group_by("entity_id", "occurred_at", copy=False)
+    )
+    previous = template("lag(occurred_at) over (partition by entity_id order by occurred_at)")
+    with_previous = exp.select("entity_id", "occurred_at", exp.alias_(previous, "previous")).from_(
+        instants.subquery("instants", copy=False)
+    )
+    gap = col("occurred_at") - exp.Interval(this=lit(str(node.gap_days)), unit=exp.var("DAY"))
+    restarts = (
+        exp.select("entity_id", "occurred_at")
+        .from_(with_previous.subquery("with_previous", copy=False))
+        .where(col("previous") <= gap, copy=False)
+    )
+    for condition in read_range(node.events.within, spec.since).conditions():
+        restarts = restarts.where(condition, copy=False)
+    days = node.events.within.last_days
+    leaves = None if days is None else _aged(days)
+    return _count_rows(spec, leaf, restarts, leaves, Count.at_least(1))
 
 
 def _aggregate_rows(spec: TimelineSpec, leaf: LeafColumns, node: Aggregate) -> exp.Select:
@@ -543,4 +580,6 @@ def leaf_rows(
         return _last_rows(spec, leaf, node)
     if isinstance(node, EventSequence):
         return _sequence_rows(spec, leaf, node)
+    if isinstance(node, Restarted):
+        return _restart_rows(spec, leaf, node)
     return _event_rows(spec, leaf, node)

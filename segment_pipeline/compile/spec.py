@@ -28,6 +28,7 @@ from segment_pipeline.definitions.conditions import (
     EventCondition,
     Leaf,
     Not,
+    Restarted,
     iter_leaves,
 )
 from segment_pipeline.definitions.segments import Segment
@@ -150,8 +151,10 @@ class TimelineSpec:
         )
 
     def is_event(self, index: int) -> bool:
-        """Whether leaf `index` is an event condition (it has count columns)."""
-        return index > 0 and isinstance(self.leaves[index - 1][1], EventCondition)
+        """Whether leaf `index` has count columns: an event condition counts its events,
+        `restarted` its restarts in the window."""
+        counting = EventCondition | Restarted
+        return index > 0 and isinstance(self.leaves[index - 1][1], counting)
 
     def names(self, leaf: LeafColumns) -> list[str]:
         """The grid columns of a leaf."""

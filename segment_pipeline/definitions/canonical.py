@@ -33,6 +33,7 @@ from segment_pipeline.definitions.conditions import (
     InSegment,
     LastEvent,
     Not,
+    Restarted,
     Split,
     Window,
 )
@@ -105,6 +106,10 @@ def canonical_condition(condition: Condition) -> Json:
                 "within": canonical_window(condition.within),
             }
         }
+    if isinstance(condition, Restarted):
+        restarted = canonical_event(condition.events)
+        del restarted["count"]
+        return {"restarted": {**restarted, "gap_days": condition.gap_days}}
     return canonical_event(condition)
 
 

@@ -34,6 +34,7 @@ from segment_pipeline.definitions.conditions import (
     LastEvent,
     Not,
     Predicate,
+    Restarted,
     Split,
     Window,
 )
@@ -60,6 +61,7 @@ CONDITION_KEYS = (
     "first_event",
     "last_event",
     "sequence",
+    "restarted",
     "attribute_age",
     "split",
     "in_segment",
@@ -76,6 +78,7 @@ STEP_KEYS = ("event", "where")
 SEQUENCE_STEPS = (2, 3)
 #: What a kind's mapping needs when it only reads events: the events' name.
 NEEDS_EVENT = {"event": "the name of the events it reads"}
+RESTARTED_KEYS = ("event", "where", "gap_days", "within")
 WINDOW_KEYS = ("last_days", "from", "to")
 
 
@@ -193,6 +196,8 @@ def _load_kind(
         return _load_last_event(value, here, context)
     if kind == "sequence":
         return _load_sequence(value, here, context)
+    if kind == "restarted":
+        return _load_restarted(value, here, context)
     if kind == "split":
         return _load_split(value, here, context)
     if kind == "attribute_age":
@@ -230,16 +235,23 @@ def _load_predicate(
 
 
 def _load_event(
-    raw: dict[object, object], path: str, context: ConditionContext
+    raw: dict[object, object],
+    path: str,
+    context: ConditionContext,
+    options: str | None = None,
 ) -> Condition | None:
+    """The event filter of `raw`: its selector at `path`, its `where`, `within` and `count`
+    under `options` (the condition's path for a kind whose keys sit beside `event:`;
+    `path` itself by default)."""
     selector = load_selector(raw["event"], path, context)
+    beside = path if options is None else options
     ok = selector is not None
     where = None
     if raw.get("where") is not None:
-        where = _load_predicate(raw["where"], join_path(path, "where"), context.events, context)
+        where = _load_predicate(raw["where"], join_path(beside, "where"), context.events, context)
         ok = ok and where is not None
-    within = load_window(raw.get("within"), join_path(path, "within"), context)
-    count = load_count(raw.get("count"), join_path(path, "count"), context)
+    within = load_window(raw.get("within"), join_path(beside, "within"), context)
+    count = load_count(raw.get("count"), join_path(beside, "count"), context)
     if not ok or selector is None or within is None or count is None:
         return None
     return EventCondition(**selector, where=where, within=within, count=count)
@@ -450,6 +462,33 @@ def _load_step(raw: object, path: str, context: ConditionContext) -> EventCondit
     found = _mapping(raw, path, STEP_KEYS, example, context)
     step = None if found is None else _load_event(found, join_path(path, "event"), context)
     return step if isinstance(step, EventCondition) else None
+
+
+def _load_restarted(raw: object, path: str, context: ConditionContext) -> Condition | None:
+    """`restarted: {event: app_opened, gap_days: 14, within: {last_days: 7}}`."""
+    example = "{event: app_opened, gap_days: 14, within: {last_days: 7}}"
+    required = {
+        **NEEDS_EVENT,
+        "gap_days": "how many days without the event make the next one a restart, "
+        "a whole number >= 1",
+    }
+    found = _mapping(raw, path, RESTARTED_KEYS, example, context, required)
+    if found is None:
+        return None
+    events = _load_event(found, join_path(path, "event"), context, options=path)
+    gap = _positive(found["gap_days"], join_path(path, "gap_days"), context)
+    if not isinstance(events, EventCondition) or gap is None:
+        return None
+    return Restarted(events=events, gap_days=gap)
+
+
+def _positive(value: object, path: str, context: ConditionContext) -> int | None:
+    """A whole number >= 1, or None (recorded)."""
+    number = _whole(value)
+    if number is None or number < 1:
+        context.fail(path, f"must be a whole number >= 1, got {show(value)}")
+        return None
+    return number
 
 
 AGE_KEYS = ("column", "at_least_days", "at_most_days")

@@ -313,6 +313,16 @@ class LastEvent(_Frozen):
         return self.events.same_events(Predicate(source=source, expression=both))
 
 
+class Restarted(_Frozen):
+    """`restarted:` a restart of the entity's events of a name (matching `where`) lies
+    inside `within` (absent: ever): an event at least `gap_days` days after the entity's
+    previous one (at a strictly earlier instant), so "came back after two weeks away".
+    The entity's very first event is no restart: it never stopped."""
+
+    events: EventCondition
+    gap_days: int = Field(ge=1)
+
+
 class AttributeAge(_Frozen):
     """`attribute_age:` how long before the instant a date or timestamp attribute is: at
     least `at_least_days` days (`signed_up_at` more than 30 days ago), at most
@@ -366,7 +376,7 @@ class InSegment(_Frozen):
     segment: str
 
 
-EventLeaf = EventCondition | Aggregate | FirstEvent | LastEvent | EventSequence
+EventLeaf = EventCondition | Aggregate | FirstEvent | LastEvent | EventSequence | Restarted
 Leaf = Attribute | CompanyAttribute | EventLeaf | AttributeAge | Split | InSegment
 Condition = AllOf | AnyOf | Not | Leaf
 
@@ -394,7 +404,7 @@ def event_filters(leaf: Leaf) -> tuple[EventCondition, ...]:
         return (leaf,)
     if isinstance(leaf, Aggregate):
         return (leaf.events,)
-    if isinstance(leaf, FirstEvent):
+    if isinstance(leaf, FirstEvent | Restarted):
         return (ever(leaf.events),)
     if isinstance(leaf, LastEvent):
         return (ever(leaf.events),) + ((leaf.matching,) if leaf.matches is not None else ())
@@ -404,17 +414,19 @@ def event_filters(leaf: Leaf) -> tuple[EventCondition, ...]:
 
 
 def ever(events: EventCondition) -> EventCondition:
-    """The same name and `where` over all time: first and last events look at all of it."""
+    """The same name and `where` over all time: first and last events and restarts look
+    at all of it (the previous event of a restart can be older than any window)."""
     return events.same_events(events.where)
 
 
 def change_window(leaf: EventLeaf) -> Window:
     """The window whose edges are a leaf's change points besides its events: an event
     leaving a `last_days` window, a first event leaving one, the latest event becoming
-    older than `older_than_days`, a sequence's first event leaving its window."""
+    older than `older_than_days`, a sequence's first event leaving its window, a restart
+    leaving one."""
     if isinstance(leaf, EventCondition | EventSequence):
         return leaf.within
-    if isinstance(leaf, Aggregate | FirstEvent):
+    if isinstance(leaf, Aggregate | FirstEvent | Restarted):
         return leaf.events.within
     return Window(last_days=leaf.older_than_days)
 
@@ -445,6 +457,11 @@ def describe_leaf(leaf: Leaf) -> str:
         return f"sequence {steps} within {leaf.within_days} {unit}" + (
             f" {window}" if window else ""
         )
+    if isinstance(leaf, Restarted):
+        window = leaf.events.within.describe()
+        unit = "day" if leaf.gap_days == 1 else "days"
+        gap = f"restarted after at least {leaf.gap_days} {unit} without it"
+        return f"{describe_leaf(ever(leaf.events))} {gap}" + (f" {window}" if window else "")
     if isinstance(leaf, Split):
         return f"split {leaf.salt} {leaf.percent}%"
     if isinstance(leaf, AttributeAge):

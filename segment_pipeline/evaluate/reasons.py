@@ -25,6 +25,7 @@ from segment_pipeline.definitions.conditions import (
     InSegment,
     Leaf,
     Not,
+    Restarted,
     Split,
     describe_leaf,
     iter_leaves,
@@ -52,7 +53,7 @@ class Explainer:
         columns = []
         for index, (_, leaf) in enumerate(self.leaves, 1):
             columns.append(LeafColumns(index).at)
-            if isinstance(leaf, EventCondition):
+            if isinstance(leaf, EventCondition | Restarted):
                 columns.append(LeafColumns(index).count_at)
         return columns
 
@@ -114,13 +115,17 @@ class Explainer:
         index = self.index[path]
         if isinstance(leaf, EventCondition):
             count = int(values.get(LeafColumns(index).count_at) or 0)
-            times = "1 time" if count == 1 else f"{count} times"
+            times = _times(count)
             need = (
                 f"must not be {leaf.count.describe()}"
                 if holds
                 else (f"needs {leaf.count.describe()}")
             )
             return f"{path}: {describe_leaf(leaf)}: {times}, {need}"
+        if isinstance(leaf, Restarted):
+            count = int(values.get(LeafColumns(index).count_at) or 0)
+            times = "no restart" if count == 0 else f"restarted {_times(count)}"
+            return f"{path}: {describe_leaf(leaf)}: {times}" + (", must not be" if holds else "")
         if isinstance(leaf, AttributeAge):
             shown = value_words(attributes.get(leaf.column))
             suffix = " (must not hold)" if holds else ""
@@ -143,6 +148,11 @@ class Explainer:
         )
         suffix = " (must not hold)" if holds else ""
         return f"{path}: {describe_leaf(leaf)}: {shown}{suffix}"
+
+
+def _times(count: int) -> str:
+    """`1 time`, `3 times`."""
+    return "1 time" if count == 1 else f"{count} times"
 
 
 def _columns_of(leaves: Iterable[Attribute | CompanyAttribute]) -> list[str]:

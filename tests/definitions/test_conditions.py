@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -205,3 +206,49 @@ def test_event_selectors_version_by_meaning(tmp_path):
     assert version("signup") == version("[signup]") == version("[signup, signup]")
     assert version("[x, signup]") == version("[signup, x, x]") != version("signup")
     assert version("{like: 'sign%'}") not in {version("signup"), version("[x, signup]")}
+
+
+def _explained(where: str, count: int, holds: bool) -> str:
+    """The reason a contact segment with one leaf gives when that leaf's value is `holds`
+    and its count `count` (what the timeline holds at as_of)."""
+    import yaml
+
+    from segment_pipeline.compile.spec import LeafColumns
+    from segment_pipeline.definitions.condition_loader import ConditionContext, load_condition
+    from segment_pipeline.evaluate.reasons import Explainer
+
+    context = ConditionContext(
+        file=Path("a.yml"),
+        entity="contact",
+        attributes=COMPANY,
+        company=None,
+        events=event_scope(),
+    )
+    condition = load_condition(yaml.safe_load(where), "where", context)
+    assert condition is not None, context.errors
+    leaf = LeafColumns(1)
+    values = {leaf.at: holds, leaf.count_at: count}
+    return Explainer(condition).explain(values, {}, None)
+
+
+@pytest.mark.parametrize(
+    ("where", "count", "holds", "reason"),
+    [
+        (
+            "restarted: {event: app_opened, gap_days: 14, within: {last_days: 7}}",
+            0,
+            False,
+            "where: event app_opened restarted after at least 14 days without it in the last "
+            "7 days: no restart",
+        ),
+        (
+            "not: {restarted: {event: app_opened, gap_days: 1}}",
+            2,
+            True,
+            "where.not: event app_opened restarted after at least 1 day without it: restarted "
+            "2 times, must not be",
+        ),
+    ],
+)
+def test_lifecycle_reasons(where: str, count: int, holds: bool, reason: str):
+    assert _explained(where, count, holds) == reason

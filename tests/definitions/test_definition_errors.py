@@ -37,7 +37,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
             "project/segments/a.yml: where.all[0]: unknown key 'atribute' "
             "(did you mean attribute?); a condition is one of: "
             "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
-            "sequence, attribute_age, split, "
+            "sequence, restarted, attribute_age, split, "
             "in_segment"
         ],
     ),
@@ -206,6 +206,52 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "project/segments/a.yml: where.sequence.steps[1]: must be a mapping such as "
             "{event: pricing_viewed, where: \"properties.plan = 'pro'\"}, got text 'b'"
+        ],
+    ),
+    (
+        "restarted without its gap",
+        {"segments/a.yml": "entity: contact\nwhere:\n  restarted: {event: app_opened}\n"},
+        [
+            "project/segments/a.yml: where.restarted: needs gap_days: how many days without "
+            "the event make the next one a restart, a whole number >= 1"
+        ],
+    ),
+    (
+        "restarted with a gap of no days",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  restarted: {event: app_opened, gap_days: 0}\n"
+            )
+        },
+        ["project/segments/a.yml: where.restarted.gap_days: must be a whole number >= 1, got 0"],
+    ),
+    (
+        "restarted with a count",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n"
+                "  restarted: {event: app_opened, gap_days: 3, count: {at_least: 2}}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.restarted: unknown key 'count'; it takes: event, "
+            "where, gap_days, within"
+        ],
+    ),
+    (
+        "restarted with a bad window and a bad where",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  restarted:\n    event: app_opened\n"
+                "    where: \"plan = 'pro'\"\n    gap_days: 3\n"
+                "    within: {last_day: 7}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.restarted.where: unknown column 'plan' (an event "
+            "property is written properties.plan); event columns are: event_name, occurred_at",
+            "project/segments/a.yml: where.restarted.within: unknown key 'last_day' "
+            "(did you mean last_days?); within takes last_days, or from and to",
         ],
     ),
     (
@@ -458,7 +504,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "project/segments/a.yml: where.all[0]: a condition must be a mapping with one of "
             "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
-            "sequence, attribute_age, split, "
+            "sequence, restarted, attribute_age, split, "
             "in_segment; got text "
             "'employee_count > 5' (to test an attribute write attribute: \"...\")"
         ],

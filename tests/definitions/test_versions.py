@@ -224,3 +224,25 @@ def test_sequence_versions_by_meaning(write: Write, project_dir: Path, text: str
     """Step order, gap, window and each step's events are the meaning; spelling is not."""
     base = _versions(write, project_dir, SEQUENCE)["big"]
     assert (_versions(write, project_dir, text)["big"] == base) is same
+
+
+LIFECYCLE = {
+    "restarted": (
+        "restarted: {event: app_opened, gap_days: 14, within: {last_days: 7}}",
+        "restarted: {within: {last_days: 7}, gap_days: 14, event: [app_opened]}",
+        ["gap_days: 14", "gap_days: 15", "last_days: 7", "last_days: 8"],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", LIFECYCLE, ids=LIFECYCLE.keys())
+def test_lifecycle_kinds_by_meaning(write: Write, project_dir: Path, kind: str):
+    """Key order and a list of one name change nothing; every number of the kind does."""
+    written, reordered, edits = LIFECYCLE[kind]
+
+    def version(condition: str) -> str:
+        return _versions(write, project_dir, f"entity: contact\nwhere:\n  {condition}\n")["big"]
+
+    assert version(reordered) == version(written)
+    for old, new in zip(edits[::2], edits[1::2], strict=True):
+        assert version(written.replace(old, new)) != version(written)

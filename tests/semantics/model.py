@@ -23,6 +23,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 
 MICROSECOND = timedelta(microseconds=1)
@@ -415,6 +416,25 @@ class EventSequence:
 
 
 @dataclass(frozen=True)
+class Restarted:
+    """Some event of the name matching `where` came at least `gap_days` days after the
+    previous one (at a strictly earlier instant) and lies inside `within`; the first one
+    is no restart."""
+
+    events: EventCondition
+    gap_days: int
+
+    def holds(self, times: list[datetime], t: datetime) -> bool:
+        """From the instants of the matching events up to t."""
+        instants = sorted(set(times))
+        return any(
+            later - earlier >= timedelta(days=self.gap_days)
+            and in_window(self.events.within, later, t)
+            for earlier, later in pairwise(instants)
+        )
+
+
+@dataclass(frozen=True)
 class AttributeAge:
     """A timestamp attribute at least / at most N days before the instant (and not after
     it, when at most is given)."""
@@ -469,6 +489,7 @@ Condition = (
     | FirstEvent
     | LastEvent
     | EventSequence
+    | Restarted
     | AttributeAge
     | Split
     | InSegment
@@ -479,7 +500,7 @@ def event_windows(condition: Condition) -> list[LastDays | DateWindow | None]:
     """The windows of the events a leaf reads (nothing for leaves that read no events)."""
     if isinstance(condition, EventCondition):
         return [condition.within]
-    if isinstance(condition, Aggregate | FirstEvent):
+    if isinstance(condition, Aggregate | FirstEvent | Restarted):
         return [condition.events.within]
     if isinstance(condition, EventSequence):
         return [condition.within]
@@ -717,9 +738,11 @@ class SnapshotModel:
         if isinstance(condition, AttributeAge):
             attributes = self.attributes_at(segment.entity, key, t)
             return attributes is not None and condition.holds(attributes.get(condition.column), t)
-        if isinstance(condition, FirstEvent | LastEvent):
+        if isinstance(condition, FirstEvent | LastEvent | Restarted):
             ever = EventCondition(condition.events.name, condition.events.where)
             times = [e.occurred_at for e in self.matching_events(ever, segment.entity, key, t)]
+            if isinstance(condition, Restarted):
+                return condition.holds(times, t)
             if not times:
                 return False
             if isinstance(condition, FirstEvent):

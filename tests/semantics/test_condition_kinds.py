@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import pytest
 import sqlglot
 import yaml
 
-from .model import Event, History, Version
+from .model import MICROSECOND, Event, History, Version
 from .pipeline_adapter import Evaluate, Ingest, run_pipeline
 from .strategies import SOURCES_YML, write_landing
 
@@ -503,6 +503,134 @@ sequence:
     ),
 ]
 
+#: Restarts: the gap is inclusive, measured from the previous instant (strictly earlier), the
+#: first event is none, and the previous event may lie before every window and every day.
+CASES += [
+    Case(
+        "restart-exactly-gap-days-after-the-previous",
+        """
+restarted: {event: app_opened, gap_days: 2}
+""",
+        (ev(1, "app_opened", at(0, 9)), ev(2, "app_opened", at(2, 9))),
+        at(2, 9),
+    ),
+    Case(
+        "one-microsecond-short-of-the-gap-is-no-restart",
+        """
+restarted: {event: app_opened, gap_days: 2}
+""",
+        (ev(1, "app_opened", at(0, 9)), ev(2, "app_opened", at(2, 9) - MICROSECOND)),
+        None,
+    ),
+    Case(
+        "the-first-event-is-no-restart",
+        """
+restarted: {event: app_opened, gap_days: 1}
+""",
+        (ev(1, "app_opened", at(2, 9)), ev(2, "page_viewed", at(0, 9))),
+        None,
+    ),
+    Case(
+        "two-events-at-one-instant-the-previous-is-strictly-earlier",
+        """
+restarted: {event: app_opened, gap_days: 2, within: {last_days: 3}}
+""",
+        (
+            ev(1, "app_opened", at(0, 9)),
+            ev(2, "app_opened", at(2, 9)),
+            ev(3, "app_opened", at(2, 9)),
+        ),
+        at(2, 9),
+    ),
+    Case(
+        "two-events-at-one-instant-are-not-each-others-previous",
+        """
+restarted: {event: app_opened, gap_days: 1}
+""",
+        (ev(1, "app_opened", at(1, 9)), ev(2, "app_opened", at(1, 9))),
+        None,
+    ),
+    Case(
+        "restart-ages-out-of-the-window",
+        """
+restarted: {event: app_opened, gap_days: 1, within: {last_days: 1}}
+""",
+        (ev(1, "app_opened", at(0, 9)), ev(2, "app_opened", at(1, 12))),
+        None,
+    ),
+    Case(
+        "restart-exactly-at-the-window-edge-still-holds",
+        """
+restarted: {event: app_opened, gap_days: 1, within: {last_days: 1}}
+""",
+        (ev(1, "app_opened", at(1, 0)), ev(2, "app_opened", at(3, 0))),
+        at(3, 0),
+    ),
+    Case(
+        "not-restarted-joins-when-the-restart-ages-out",
+        """
+not:
+  restarted: {event: app_opened, gap_days: 1, within: {last_days: 1}}
+""",
+        (ev(1, "app_opened", at(0, 9)), ev(2, "app_opened", at(1, 9))),
+        at(2, 9),
+    ),
+    Case(
+        "restart-after-an-event-older-than-every-window",
+        """
+restarted:
+  event: app_opened
+  where: "properties.plan = 'pro'"
+  gap_days: 14
+  within: {last_days: 3}
+""",
+        (
+            ev(1, "app_opened", datetime(2026, 1, 20, 9), plan="pro"),
+            ev(2, "app_opened", at(1, 9), plan="free"),
+            ev(3, "app_opened", at(2, 9), plan="pro"),
+        ),
+        at(2, 9),
+    ),
+    Case(
+        "restart-in-a-date-window-holds-after-it",
+        f"""
+restarted:
+  event: [app_opened, app_resumed]
+  gap_days: 1
+  within: {{from: {DAYS[1].isoformat()}, to: {DAYS[1].isoformat()}}}
+""",
+        (
+            ev(1, "app_opened", at(0, 9)),
+            ev(2, "app_resumed", at(1, 12)),
+            ev(3, "app_opened", at(3, 12)),
+        ),
+        at(1, 12),
+    ),
+    Case(
+        "a-late-event-in-the-gap-takes-the-restart-back",
+        """
+restarted: {event: app_opened, gap_days: 2}
+""",
+        (
+            ev(1, "app_opened", at(0, 9)),
+            ev(2, "app_opened", at(2, 9)),
+            replace(ev(3, "app_opened", at(1, 9)), landed_on=DAYS[3]),
+        ),
+        None,
+    ),
+    Case(
+        "a-late-restart-joins-at-its-own-instant",
+        """
+restarted: {event: app_opened, gap_days: 2}
+""",
+        (
+            ev(1, "app_opened", at(0, 9)),
+            replace(ev(2, "app_opened", at(2, 9)), landed_on=DAYS[3]),
+        ),
+        at(2, 9),
+    ),
+]
+
 
 def history(case: Case) -> History:
     contact = {"company_id": "co1", "signed_up_at": case.signed_up_at}
@@ -557,6 +685,7 @@ where:
         within_days: 3
         within: {last_days: 30}
     - sequence: {steps: [{event: trial_started}, {event: signed_up}], within_days: 1}
+    - restarted: {event: app_opened, gap_days: 14, within: {last_days: 7}}
 """
 
 

@@ -30,6 +30,21 @@ from .conftest import EXAMPLE_PROJECT, PARAMS, change_definition
 pytestmark = pytest.mark.spark
 
 FIRST, LAST = date(2026, 1, 1), date(2026, 1, 4)
+#: Condition kinds the example project has no segment of, added to the run (company and
+#: contact, so the company attribution of their events is rendered too).
+EXTRA_SEGMENTS = {
+    "returning_readers.yml": """
+entity: contact
+where:
+  restarted: {event: page_viewed, gap_days: 1, within: {last_days: 2}}
+""",
+    "returning_accounts.yml": """
+entity: company
+where:
+  not:
+    restarted: {event: [feature_used, invite_sent], gap_days: 1}
+""",
+}
 
 
 def _capturing(
@@ -72,6 +87,8 @@ def test_every_statement_of_a_full_run_renders_for_spark(tmp_path, captured, mon
     project = tmp_path / "project"
     shutil.copytree(EXAMPLE_PROJECT, project)
     (project / "destinations.yml").unlink()
+    for name, text in EXTRA_SEGMENTS.items():
+        (project / "segments" / name).write_text(text)
     landing = tmp_path / "landing"
     generate_landing(landing, PARAMS.model_copy(update={"days": 4}))
     settings = Settings(project_dir=project, landing_dir=landing, warehouse=tmp_path / "w.duckdb")
