@@ -26,14 +26,26 @@ console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 
+#: Cells up to this many characters are never cut, however narrow the output: a segment
+#: name shortened to `big_accou…` could be any of several (piped output is 80 columns).
+_UNCUT_WIDTH = 40
+
+
 def _table(frame: pd.DataFrame, title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in frame.columns:
+    rows = [
+        ["" if pd.isna(value) else str(value) for value in row]
+        for row in frame.itertuples(index=False)
+    ]
+    for index, column in enumerate(frame.columns):
+        widest = max([len(str(column)), *(len(row[index]) for row in rows)])
         table.add_column(
-            str(column), justify="right" if frame[column].dtype.kind in "iuf" else "left"
+            str(column),
+            justify="right" if frame[column].dtype.kind in "iuf" else "left",
+            min_width=min(widest, _UNCUT_WIDTH),
         )
-    for row in frame.itertuples(index=False):
-        table.add_row(*("" if pd.isna(value) else str(value) for value in row))
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
