@@ -106,6 +106,26 @@ def _segments() -> dict[str, dict[str, object]]:
             ]
         },
     }
+    segments["sequences_and_lifecycle"] = {
+        "entity": "contact",
+        "where": {
+            "any": [
+                {
+                    "sequence": {
+                        "steps": [
+                            {"event": "trial_started"},
+                            {"event": "pricing_viewed", "where": "properties.plan = 'pro'"},
+                            {"event": ["feature_used", "invite_sent"]},
+                        ],
+                        "within_days": 3,
+                        "within": {"last_days": 30},
+                    }
+                },
+                {"restarted": {"event": "feature_used", "gap_days": 2}},
+                {"restarted": {"event": "page_viewed", "gap_days": 1, "within": {"last_days": 7}}},
+            ]
+        },
+    }
     segments["referencing_company"] = {
         "entity": "company",
         "where": {"all": [{"in_segment": "windows_and_counts"}, {"in_segment": "company_1"}]},
