@@ -34,6 +34,7 @@ from .model import (
     DateWindow,
     Event,
     EventCondition,
+    EventSequence,
     FirstEvent,
     History,
     In,
@@ -363,6 +364,20 @@ def last_events(days: Sequence[date]) -> st.SearchStrategy[LastEvent]:
     )
 
 
+def sequences(days: Sequence[date], windowed: bool = False) -> st.SearchStrategy[EventSequence]:
+    """Two or three steps over the few event names (one event often matches several steps,
+    several events share an instant), each maybe with a `where`, a gap of 1 or 2 days (the
+    data's instants are often exactly that far apart), in a window or over all time."""
+    step = event_conditions(days).map(lambda c: EventCondition(c.name, c.where))
+    within = windows(days).filter(lambda w: w is not None) if windowed else windows(days)
+    return st.builds(
+        EventSequence,
+        steps=st.lists(step, min_size=2, max_size=3).map(tuple),
+        within_days=st.integers(1, 2),
+        within=within,
+    )
+
+
 @st.composite
 def conditions(
     draw: st.DrawFn,
@@ -377,6 +392,7 @@ def conditions(
     references = [s.name for s in earlier if s.entity in (entity, "company")]
     # Event conditions and references are listed twice: that is where time is subtle.
     kinds = ["attribute", "event", "event", "aggregate", "first_event", "last_event", "split"]
+    kinds += ["sequence"]
     kinds += ["company", "attribute_age"] if entity == "contact" else []
     kinds += ["in_segment", "in_segment"] if references else []
     kinds += ["all", "any", "not"] if depth > 0 else []
@@ -408,6 +424,8 @@ def conditions(
         return draw(first_events(days))
     if kind == "last_event":
         return draw(last_events(days))
+    if kind == "sequence":
+        return draw(sequences(days))
     if kind == "company":
         return CompanyAttribute(draw(st.sampled_from(_COMPANY_PREDICATES)))
     if kind == "in_segment":
@@ -479,6 +497,7 @@ def window_scenarios(draw: st.DrawFn) -> Scenario:
                 aggregates(days, windowed=True),
                 first_events(days),
                 last_events(days),
+                sequences(days, windowed=True),
             )
         )
         if draw(st.booleans()):
@@ -578,6 +597,14 @@ def condition_yaml(condition: Condition) -> object:
         return {"split": {"salt": condition.salt, "percent": condition.percent}}
     if isinstance(condition, FirstEvent):
         return {"first_event": condition_yaml(condition.events)}
+    if isinstance(condition, EventSequence):
+        sequence: dict[str, object] = {
+            "steps": [condition_yaml(step) for step in condition.steps],
+            "within_days": condition.within_days,
+        }
+        if condition.within is not None:
+            sequence["within"] = window_yaml(condition.within)
+        return {"sequence": sequence}
     if isinstance(condition, LastEvent):
         last: dict[str, object] = condition_yaml(condition.events)  # type: ignore[assignment]
         if condition.matches is not None:
@@ -598,16 +625,21 @@ def condition_yaml(condition: Condition) -> object:
     }
     if condition.where is not None:
         found["where"] = condition.where.sql()
-    if isinstance(condition.within, LastDays):
-        found["within"] = {"last_days": condition.within.days}
-    elif isinstance(condition.within, DateWindow):
-        found["within"] = {"from": condition.within.start, "to": condition.within.end}
+    if condition.within is not None:
+        found["within"] = window_yaml(condition.within)
     count = condition.count
     if count != Count("at_least", 1):  # the default is left out, as a user would
         found["count"] = (
             {"between": [count.low, count.high]} if count.op == "between" else {count.op: count.low}
         )
     return found
+
+
+def window_yaml(within: LastDays | DateWindow) -> dict[str, object]:
+    """`within:` as a user writes it."""
+    if isinstance(within, LastDays):
+        return {"last_days": within.days}
+    return {"from": within.start, "to": within.end}
 
 
 def aggregate_yaml(condition: Aggregate) -> dict[str, object]:
