@@ -9,13 +9,14 @@ chain (`sequences`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from sqlglot import exp
 
 from segment_pipeline.compile.ages import age_holds, edge_points
 from segment_pipeline.compile.event_pass import hit_column, read_range, value_column
+from segment_pipeline.compile.periods import period_shifts
 from segment_pipeline.compile.relations import carried_table, hits_table, timeline_table
 from segment_pipeline.compile.sequences import chain_ends, step_column
 from segment_pipeline.compile.spec import (
@@ -41,6 +42,7 @@ from segment_pipeline.definitions.conditions import (
     InSegment,
     LastEvent,
     Leaf,
+    Regularly,
     Restarted,
     Split,
     Window,
@@ -239,12 +241,23 @@ def _count_rows(
     """A leaf that is a count of `hits` over time (`_counted`) compared with `count`, with
     the count's columns."""
     counted = _counted(spec, hits, leaves)
-    n_at = col("n_after") + col("leaving")
+    return _counts_holding(spec, leaf, counted, lambda n: count_holds(count, n))
+
+
+def _counts_holding(
+    spec: TimelineSpec,
+    leaf: LeafColumns,
+    counted: exp.Select,
+    holds: Callable[[exp.Expr], exp.Expr],
+) -> exp.Select:
+    """A leaf that is a count over time (`_swept`'s rows): whether it `holds` at and right
+    after each change point, with the count's columns."""
+    n_at = col("n_after") + col("leaving") - col("entering")
     return spec.row(
         counted.subquery("counted", copy=False),
         col("entity_id"),
         col("t"),
-        {leaf.index: (count_holds(count, n_at), count_holds(count, col("n_after")))},
+        {leaf.index: (holds(n_at), holds(col("n_after")))},
         counts={leaf.index: (n_at.copy(), col("n_after"))},
     )
 
@@ -290,16 +303,14 @@ def _sequence_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventSequence) -
 def _counted(spec: TimelineSpec, hits: exp.Select, leaves: exp.Expr | None) -> exp.Select:
     """A count over time of the `hits` rows (`entity_id`, `occurred_at`): +1 at each row's
     `occurred_at`, -1 right after its `leaves` instant (an expression over its columns; None:
-    it never leaves), as `(entity_id, t, n_after, leaving)` per change point.
-
-    From `since` on, a row that left before `since` changes nothing and is not read; the
-    steps before `since` are summed into one point just before it, which carries the count
-    at `since` into the timeline.
+    it never leaves), as `_swept`'s rows. From `since` on, a row that left before `since`
+    changes nothing and is not read.
     """
     steps: exp.Query = exp.select(
         "entity_id",
         exp.alias_(col("occurred_at"), "t"),
         exp.alias_(lit(1), "plus"),
+        exp.alias_(lit(0), "entering"),
         exp.alias_(lit(0), "leaving"),
     ).from_(hits.subquery("hits", copy=False))
     if leaves is not None:
@@ -308,32 +319,46 @@ def _counted(spec: TimelineSpec, hits: exp.Select, leaves: exp.Expr | None) -> e
                 "entity_id",
                 exp.alias_(leaves, "t"),
                 exp.alias_(lit(0), "plus"),
+                exp.alias_(lit(0), "entering"),
                 exp.alias_(lit(1), "leaving"),
             )
             .from_(hits.subquery("hits"))
             .where(leaves.copy() <= lit(spec.as_of))
         )
         steps = exp.union(steps, ageing, distinct=False, copy=False)
+    return _swept(spec, steps)
+
+
+#: What a step of a count does at its instant `t` (`_swept`).
+STEPS = ("plus", "entering", "leaving")
+
+
+def _swept(spec: TimelineSpec, steps: exp.Query) -> exp.Select:
+    """A count as a step function of `steps` (`entity_id`, `t`, `plus`, `entering`,
+    `leaving`): `plus` counts from `t` on, `entering` only right after `t`, `leaving` up to
+    `t` and not after; as `(entity_id, t, n_after, entering, leaving)` per change point
+    (the count at `t` is `n_after + leaving - entering`).
+
+    From `since` on, the steps before `since` are summed into one point just before it,
+    which carries the count at `since` into the timeline.
+    """
     if spec.since is not None:
-        steps = exp.select(
-            "entity_id", exp.alias_(_before_since(spec), "t"), "plus", "leaving"
-        ).from_(steps.subquery("early_steps", copy=False))
-    per_instant = (
-        exp.select(
-            "entity_id",
-            "t",
-            exp.alias_(exp.func("sum", col("plus")), "plus"),
-            exp.alias_(exp.func("sum", col("leaving")), "leaving"),
+        steps = exp.select("entity_id", exp.alias_(_before_since(spec), "t"), *STEPS).from_(
+            steps.subquery("early_steps", copy=False)
         )
+    sums = [exp.alias_(exp.func("sum", col(name)), name) for name in STEPS]
+    per_instant = (
+        exp.select("entity_id", "t", *sums)
         .from_(steps.subquery("steps", copy=False))
         .group_by("entity_id", "t", copy=False)
     )
     running = template(
-        "sum(plus - leaving) over (partition by entity_id order by t rows unbounded preceding)"
+        "sum(plus + entering - leaving) over (partition by entity_id order by t "
+        "rows unbounded preceding)"
     )
-    return exp.select("entity_id", "t", exp.alias_(running, "n_after"), "leaving").from_(
-        per_instant.subquery("per_instant", copy=False)
-    )
+    return exp.select(
+        "entity_id", "t", exp.alias_(running, "n_after"), "entering", "leaving"
+    ).from_(per_instant.subquery("per_instant", copy=False))
 
 
 def _restart_rows(spec: TimelineSpec, leaf: LeafColumns, node: Restarted) -> exp.Select:
@@ -521,6 +546,70 @@ def _last_rows(spec: TimelineSpec, leaf: LeafColumns, node: LastEvent) -> exp.Se
     )
 
 
+def _regular_rows(spec: TimelineSpec, leaf: LeafColumns, node: Regularly) -> exp.Select:
+    """How many of the last `periods` periods hold a matching event, at and right after
+    each change point, compared with `at_least`: a sweep over the periods' intervals.
+
+    Period i holds an event while t is in the union of the events' intervals for it
+    (`compile.periods`): the islands of `[e, e + P]` over the entity's event instants (a
+    new island where an instant is more than P after the previous one), shifted by i * P.
+    Each island gives each period +1 at its start (from the start itself for period 0,
+    `plus`; right after it for the others, `entering`) and -1 right after its end, so the
+    running sum is the number of periods holding an event. From `since` on, events that
+    left the last period before `since` change nothing there and are not read.
+    """
+    ordered = "over (partition by entity_id order by occurred_at"
+    instants = (
+        exp.select("entity_id", "occurred_at")
+        .from_(_hits(spec, node.recent).subquery("hits", copy=False))
+        .group_by("entity_id", "occurred_at", copy=False)
+    )
+    period = exp.Interval(this=lit(str(node.period_days)), unit=exp.var("DAY"))
+    joins = template(f"lag(occurred_at) {ordered})") >= col("occurred_at") - period
+    opens = exp.Case(ifs=[exp.If(this=joins, true=lit(0))], default=lit(1))
+    flagged = exp.select("entity_id", "occurred_at", exp.alias_(opens, "opens")).from_(
+        instants.subquery("instants", copy=False)
+    )
+    island = template(f"sum(opens) {ordered} rows unbounded preceding)")
+    numbered = exp.select("entity_id", "occurred_at", exp.alias_(island, "island")).from_(
+        flagged.subquery("flagged", copy=False)
+    )
+    islands = (
+        exp.select(
+            "entity_id",
+            exp.alias_(exp.func("min", col("occurred_at")), "first_at"),
+            exp.alias_(exp.func("max", col("occurred_at")), "last_at"),
+        )
+        .from_(numbered.subquery("numbered", copy=False))
+        .group_by("entity_id", "island", copy=False)
+    )
+    first = col("i").eq(lit(0))
+    opening = (
+        col("first_at") + col("opens"),
+        exp.Case(ifs=[exp.If(this=first, true=lit(1))], default=lit(0)),
+        exp.Case(ifs=[exp.If(this=first.copy(), true=lit(0))], default=lit(1)),
+        lit(0),
+    )
+    closing = (col("last_at") + col("closes"), lit(0), lit(0), lit(1))
+    steps = union(
+        [
+            exp.select(
+                "entity_id",
+                exp.alias_(t, "t"),
+                exp.alias_(plus, "plus"),
+                exp.alias_(entering, "entering"),
+                exp.alias_(leaving, "leaving"),
+            )
+            .from_(islands.subquery("islands"))
+            .join(period_shifts(node), join_type="cross")
+            .where(t.copy() <= lit(spec.as_of))
+            for t, plus, entering, leaving in (opening, closing)
+        ],
+        distinct=False,
+    )
+    return _counts_holding(spec, leaf, _swept(spec, steps), lambda n: n >= lit(node.at_least))
+
+
 def _age_rows(spec: TimelineSpec, leaf: LeafColumns, node: AttributeAge) -> exp.Select:
     """An attribute age at the window edges inside each version (`ages.edge_points`), read
     from the version valid there."""
@@ -582,4 +671,6 @@ def leaf_rows(
         return _sequence_rows(spec, leaf, node)
     if isinstance(node, Restarted):
         return _restart_rows(spec, leaf, node)
+    if isinstance(node, Regularly):
+        return _regular_rows(spec, leaf, node)
     return _event_rows(spec, leaf, node)

@@ -13,7 +13,8 @@ from datetime import timedelta
 from sqlglot import exp
 
 from segment_pipeline.compile.ages import age_holds, edge_points
-from segment_pipeline.compile.event_pass import hit_column, read_range
+from segment_pipeline.compile.event_pass import hit_column, read_range, within_ranges
+from segment_pipeline.compile.periods import changing_ranges
 from segment_pipeline.compile.relations import (
     hits_table,
     moved_table,
@@ -30,6 +31,7 @@ from segment_pipeline.definitions.conditions import (
     EventCondition,
     EventSequence,
     InSegment,
+    Regularly,
     Split,
     Window,
     change_window,
@@ -84,6 +86,8 @@ def changed(
             first, *_, last = node.filters
             event_parts.append(_event_changes(spec, first, node.within))
             event_parts.append(_event_changes(spec, last, Window()))
+        elif isinstance(node, Regularly):
+            event_parts.append(_period_changes(spec, node))
         elif not isinstance(node, Attribute | Split):
             # Any other event leaf's first filter holds all the events it reads.
             widest = event_filters(node)[0]
@@ -205,3 +209,17 @@ def _event_changes(spec: TimelineSpec, node: EventCondition, window: Window) -> 
     for condition in read_range(window, spec.since).conditions():
         hits = hits.where(condition)
     return hits.where(moves)
+
+
+def _period_changes(spec: TimelineSpec, node: Regularly) -> exp.Select:
+    """Owners of a `regularly` leaf's events with a change point `e + j * P` from `since`
+    to `as_of`: an event entering a period, moving to the next, leaving the last."""
+    assert spec.since is not None
+    owner = "contact_id" if spec.segment.entity == "contact" else "company_id"
+    ranges = changing_ranges(node, spec.since, spec.as_of)
+    return (
+        exp.select(exp.alias_(col(owner), "entity_id"))
+        .from_(hits_table(spec.prefix))
+        .where(within_ranges(col(hit_column(node.recent)), ranges))
+        .where(col(owner).is_(exp.null()).not_())
+    )

@@ -28,6 +28,7 @@ from segment_pipeline.definitions.conditions import (
     EventCondition,
     Leaf,
     Not,
+    Regularly,
     Restarted,
     iter_leaves,
 )
@@ -152,8 +153,8 @@ class TimelineSpec:
 
     def is_event(self, index: int) -> bool:
         """Whether leaf `index` has count columns: an event condition counts its events,
-        `restarted` its restarts in the window."""
-        counting = EventCondition | Restarted
+        `restarted` its restarts in the window, `regularly` the periods with an event."""
+        counting = EventCondition | Restarted | Regularly
         return index > 0 and isinstance(self.leaves[index - 1][1], counting)
 
     def names(self, leaf: LeafColumns) -> list[str]:

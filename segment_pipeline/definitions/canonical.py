@@ -33,6 +33,7 @@ from segment_pipeline.definitions.conditions import (
     InSegment,
     LastEvent,
     Not,
+    Regularly,
     Restarted,
     Split,
     Window,
@@ -110,6 +111,17 @@ def canonical_condition(condition: Condition) -> Json:
         restarted = canonical_event(condition.events)
         del restarted["count"]
         return {"restarted": {**restarted, "gap_days": condition.gap_days}}
+    if isinstance(condition, Regularly):
+        regularly = canonical_event(condition.events)
+        del regularly["count"], regularly["within"]
+        return {
+            "regularly": {
+                **regularly,
+                "period_days": condition.period_days,
+                "periods": condition.periods,
+                "at_least": condition.at_least,
+            }
+        }
     return canonical_event(condition)
 
 

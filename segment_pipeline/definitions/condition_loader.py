@@ -34,6 +34,7 @@ from segment_pipeline.definitions.conditions import (
     LastEvent,
     Not,
     Predicate,
+    Regularly,
     Restarted,
     Split,
     Window,
@@ -62,6 +63,7 @@ CONDITION_KEYS = (
     "last_event",
     "sequence",
     "restarted",
+    "regularly",
     "attribute_age",
     "split",
     "in_segment",
@@ -79,6 +81,7 @@ SEQUENCE_STEPS = (2, 3)
 #: What a kind's mapping needs when it only reads events: the events' name.
 NEEDS_EVENT = {"event": "the name of the events it reads"}
 RESTARTED_KEYS = ("event", "where", "gap_days", "within")
+REGULARLY_KEYS = ("event", "where", "period_days", "periods", "at_least")
 WINDOW_KEYS = ("last_days", "from", "to")
 
 
@@ -198,6 +201,8 @@ def _load_kind(
         return _load_sequence(value, here, context)
     if kind == "restarted":
         return _load_restarted(value, here, context)
+    if kind == "regularly":
+        return _load_regularly(value, here, context)
     if kind == "split":
         return _load_split(value, here, context)
     if kind == "attribute_age":
@@ -480,6 +485,37 @@ def _load_restarted(raw: object, path: str, context: ConditionContext) -> Condit
     if not isinstance(events, EventCondition) or gap is None:
         return None
     return Restarted(events=events, gap_days=gap)
+
+
+def _load_regularly(raw: object, path: str, context: ConditionContext) -> Condition | None:
+    """`regularly: {event: app_opened, period_days: 7, periods: 4, at_least: 3}`."""
+    example = "{event: app_opened, period_days: 7, periods: 4, at_least: 3}"
+    required = {
+        **NEEDS_EVENT,
+        "period_days": "how many days one period lasts, a whole number >= 1",
+        "periods": "how many of the latest periods are looked at, a whole number >= 1",
+        "at_least": "in how many of them the event must be, a whole number >= 1",
+    }
+    found = _mapping(raw, path, REGULARLY_KEYS, example, context, required)
+    if found is None:
+        return None
+    events = _load_event(found, join_path(path, "event"), context, options=path)
+    period_days, periods, at_least = (
+        _positive(found[key], join_path(path, key), context)
+        for key in ("period_days", "periods", "at_least")
+    )
+    if periods is not None and at_least is not None and at_least > periods:
+        context.fail(
+            join_path(path, "at_least"),
+            f"must be at most periods ({periods}): the event can be in {periods} periods at "
+            f"most, got {at_least}",
+        )
+        return None
+    if not isinstance(events, EventCondition) or (
+        period_days is None or periods is None or at_least is None
+    ):
+        return None
+    return Regularly(events=events, period_days=period_days, periods=periods, at_least=at_least)
 
 
 def _positive(value: object, path: str, context: ConditionContext) -> int | None:

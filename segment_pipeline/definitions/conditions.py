@@ -212,9 +212,18 @@ class EventCondition(_Frozen):
             return f"\x1flike\x1f{self.like}"
         return self.event
 
-    def same_events(self, where: Predicate | None = None) -> EventCondition:
-        """The same selector with another `where`, over all time, at least one."""
-        return EventCondition(event=self.event, names=self.names, like=self.like, where=where)
+    def same_events(
+        self, where: Predicate | None = None, within: Window | None = None
+    ) -> EventCondition:
+        """The same selector with another `where`, over `within` (absent: all time), at
+        least one."""
+        return EventCondition(
+            event=self.event,
+            names=self.names,
+            like=self.like,
+            where=where,
+            within=within or Window(),
+        )
 
 
 class Bounds(_Frozen):
@@ -323,6 +332,37 @@ class Restarted(_Frozen):
     gap_days: int = Field(ge=1)
 
 
+class Regularly(_Frozen):
+    """`regularly:` the entity's events of a name (matching `where`) fall in at least
+    `at_least` of the last `periods` periods of `period_days` days before the instant.
+
+    The periods slide with the instant and split the window `last_days: periods *
+    period_days` with its edge convention (SPEC 5): period 0 is `[t - P, t]` (the window
+    `last_days: P`), period i >= 1 is `[t - (i + 1) * P, t - i * P)`: an event exactly on
+    a boundary is in the newer period, as an event exactly N days old is inside `last_days:
+    N`, and one exactly `periods * period_days` days old still counts.
+    """
+
+    events: EventCondition
+    period_days: int = Field(ge=1)
+    periods: int = Field(ge=1)
+    at_least: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.at_least > self.periods:
+            raise ValueError(f"at_least {self.at_least} is more than periods {self.periods}")
+        return self
+
+    @property
+    def recent(self) -> EventCondition:
+        """The filter of the events it reads: those of the last `periods * period_days`
+        days."""
+        return self.events.same_events(
+            self.events.where, Window(last_days=self.periods * self.period_days)
+        )
+
+
 class AttributeAge(_Frozen):
     """`attribute_age:` how long before the instant a date or timestamp attribute is: at
     least `at_least_days` days (`signed_up_at` more than 30 days ago), at most
@@ -376,7 +416,9 @@ class InSegment(_Frozen):
     segment: str
 
 
-EventLeaf = EventCondition | Aggregate | FirstEvent | LastEvent | EventSequence | Restarted
+EventLeaf = (
+    EventCondition | Aggregate | FirstEvent | LastEvent | EventSequence | Restarted | Regularly
+)
 Leaf = Attribute | CompanyAttribute | EventLeaf | AttributeAge | Split | InSegment
 Condition = AllOf | AnyOf | Not | Leaf
 
@@ -406,6 +448,8 @@ def event_filters(leaf: Leaf) -> tuple[EventCondition, ...]:
         return (leaf.events,)
     if isinstance(leaf, FirstEvent | Restarted):
         return (ever(leaf.events),)
+    if isinstance(leaf, Regularly):
+        return (leaf.recent,)
     if isinstance(leaf, LastEvent):
         return (ever(leaf.events),) + ((leaf.matching,) if leaf.matches is not None else ())
     if isinstance(leaf, EventSequence):
@@ -423,11 +467,14 @@ def change_window(leaf: EventLeaf) -> Window:
     """The window whose edges are a leaf's change points besides its events: an event
     leaving a `last_days` window, a first event leaving one, the latest event becoming
     older than `older_than_days`, a sequence's first event leaving its window, a restart
-    leaving one."""
+    leaving one, an event leaving the last period (the other period edges of a `regularly`
+    leaf are `compile.periods`' business)."""
     if isinstance(leaf, EventCondition | EventSequence):
         return leaf.within
     if isinstance(leaf, Aggregate | FirstEvent | Restarted):
         return leaf.events.within
+    if isinstance(leaf, Regularly):
+        return leaf.recent.within
     return Window(last_days=leaf.older_than_days)
 
 
@@ -462,6 +509,12 @@ def describe_leaf(leaf: Leaf) -> str:
         unit = "day" if leaf.gap_days == 1 else "days"
         gap = f"restarted after at least {leaf.gap_days} {unit} without it"
         return f"{describe_leaf(ever(leaf.events))} {gap}" + (f" {window}" if window else "")
+    if isinstance(leaf, Regularly):
+        unit = "day" if leaf.period_days == 1 else "days"
+        return (
+            f"{describe_leaf(ever(leaf.events))} in at least {leaf.at_least} of the last "
+            f"{leaf.periods} periods of {leaf.period_days} {unit}"
+        )
     if isinstance(leaf, Split):
         return f"split {leaf.salt} {leaf.percent}%"
     if isinstance(leaf, AttributeAge):

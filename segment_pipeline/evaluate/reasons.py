@@ -25,6 +25,7 @@ from segment_pipeline.definitions.conditions import (
     InSegment,
     Leaf,
     Not,
+    Regularly,
     Restarted,
     Split,
     describe_leaf,
@@ -53,7 +54,7 @@ class Explainer:
         columns = []
         for index, (_, leaf) in enumerate(self.leaves, 1):
             columns.append(LeafColumns(index).at)
-            if isinstance(leaf, EventCondition | Restarted):
+            if isinstance(leaf, EventCondition | Restarted | Regularly):
                 columns.append(LeafColumns(index).count_at)
         return columns
 
@@ -126,6 +127,10 @@ class Explainer:
             count = int(values.get(LeafColumns(index).count_at) or 0)
             times = "no restart" if count == 0 else f"restarted {_times(count)}"
             return f"{path}: {describe_leaf(leaf)}: {times}" + (", must not be" if holds else "")
+        if isinstance(leaf, Regularly):
+            count = int(values.get(LeafColumns(index).count_at) or 0)
+            state = f"in {count} of them" + (", must not be" if holds else "")
+            return f"{path}: {describe_leaf(leaf)}: {state}"
         if isinstance(leaf, AttributeAge):
             shown = value_words(attributes.get(leaf.column))
             suffix = " (must not hold)" if holds else ""

@@ -248,6 +248,19 @@ def _explained(where: str, count: int, holds: bool) -> str:
             "where.not: event app_opened restarted after at least 1 day without it: restarted "
             "2 times, must not be",
         ),
+        (
+            "regularly: {event: app_opened, period_days: 7, periods: 4, at_least: 3}",
+            2,
+            False,
+            "where: event app_opened in at least 3 of the last 4 periods of 7 days: in 2 of them",
+        ),
+        (
+            "not: {regularly: {event: [a, b], period_days: 1, periods: 2, at_least: 1}}",
+            1,
+            True,
+            "where.not: event a or b in at least 1 of the last 2 periods of 1 day: in 1 of "
+            "them, must not be",
+        ),
     ],
 )
 def test_lifecycle_reasons(where: str, count: int, holds: bool, reason: str):

@@ -37,7 +37,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
             "project/segments/a.yml: where.all[0]: unknown key 'atribute' "
             "(did you mean attribute?); a condition is one of: "
             "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
-            "sequence, restarted, attribute_age, split, "
+            "sequence, restarted, regularly, attribute_age, split, "
             "in_segment"
         ],
     ),
@@ -252,6 +252,55 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
             "property is written properties.plan); event columns are: event_name, occurred_at",
             "project/segments/a.yml: where.restarted.within: unknown key 'last_day' "
             "(did you mean last_days?); within takes last_days, or from and to",
+        ],
+    ),
+    (
+        "regularly without its numbers",
+        {"segments/a.yml": "entity: contact\nwhere:\n  regularly: {event: app_opened}\n"},
+        [
+            "project/segments/a.yml: where.regularly: needs period_days: how many days one "
+            "period lasts, a whole number >= 1",
+            "project/segments/a.yml: where.regularly: needs periods: how many of the latest "
+            "periods are looked at, a whole number >= 1",
+            "project/segments/a.yml: where.regularly: needs at_least: in how many of them the "
+            "event must be, a whole number >= 1",
+        ],
+    ),
+    (
+        "regularly in more periods than it looks at",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  regularly:\n"
+                "    {event: app_opened, period_days: 7, periods: 4, at_least: 5}\n"
+            )
+        },
+        [
+            "project/segments/a.yml: where.regularly.at_least: must be at most periods (4): "
+            "the event can be in 4 periods at most, got 5"
+        ],
+    ),
+    (
+        "regularly with bad numbers and a window",
+        {
+            "segments/a.yml": (
+                "entity: contact\nwhere:\n  regularly:\n"
+                "    {event: app_opened, period_days: 1.5, periods: 0, at_least: true}\n"
+                "  \n"
+            ),
+            "segments/b.yml": (
+                "entity: contact\nwhere:\n  regularly:\n"
+                "    {event: app_opened, period_days: 7, periods: 4, at_least: 3,"
+                " within: {last_days: 28}}\n"
+            ),
+        },
+        [
+            "project/segments/a.yml: where.regularly.period_days: must be a whole number >= 1, "
+            "got 1.5",
+            "project/segments/a.yml: where.regularly.periods: must be a whole number >= 1, got 0",
+            "project/segments/a.yml: where.regularly.at_least: must be a whole number >= 1, "
+            "got true",
+            "project/segments/b.yml: where.regularly: unknown key 'within'; it takes: event, "
+            "where, period_days, periods, at_least",
         ],
     ),
     (
@@ -504,7 +553,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         [
             "project/segments/a.yml: where.all[0]: a condition must be a mapping with one of "
             "all, any, not, attribute, company, event, aggregate, first_event, last_event, "
-            "sequence, restarted, attribute_age, split, "
+            "sequence, restarted, regularly, attribute_age, split, "
             "in_segment; got text "
             "'employee_count > 5' (to test an attribute write attribute: \"...\")"
         ],

@@ -232,6 +232,14 @@ LIFECYCLE = {
         "restarted: {within: {last_days: 7}, gap_days: 14, event: [app_opened]}",
         ["gap_days: 14", "gap_days: 15", "last_days: 7", "last_days: 8"],
     ),
+    "regularly": (
+        "regularly: {event: app_opened, period_days: 7, periods: 4, at_least: 3}",
+        "regularly: {at_least: 3, periods: 4, period_days: 7, event: [app_opened]}",
+        [
+            *("period_days: 7", "period_days: 1", "periods: 4", "periods: 5"),
+            *("at_least: 3", "at_least: 2", "app_opened,", "app_closed,"),
+        ],
+    ),
 }
 
 

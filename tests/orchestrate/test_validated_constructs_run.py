@@ -123,6 +123,15 @@ def _segments() -> dict[str, dict[str, object]]:
                 },
                 {"restarted": {"event": "feature_used", "gap_days": 2}},
                 {"restarted": {"event": "page_viewed", "gap_days": 1, "within": {"last_days": 7}}},
+                {
+                    "regularly": {
+                        "event": ["feature_used", "page_viewed"],
+                        "where": "properties.plan IS NULL",
+                        "period_days": 2,
+                        "periods": 3,
+                        "at_least": 2,
+                    }
+                },
             ]
         },
     }

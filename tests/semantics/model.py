@@ -435,6 +435,29 @@ class Restarted:
 
 
 @dataclass(frozen=True)
+class Regularly:
+    """The events of the name matching `where` fall in at least `at_least` of the last
+    `periods` periods of `period_days` days before the instant: period 0 is [t - P, t],
+    period i >= 1 is [t - (i + 1) P, t - i P) (an event on a boundary is in the older one)."""
+
+    events: EventCondition
+    period_days: int
+    periods: int
+    at_least: int
+
+    def periods_with_events(self, times: list[datetime], t: datetime) -> int:
+        """From the instants of the matching events up to t."""
+        length = timedelta(days=self.period_days)
+
+        def holds(i: int, e: datetime) -> bool:
+            if i == 0:
+                return t - length <= e <= t
+            return t - (i + 1) * length <= e < t - i * length
+
+        return sum(1 for i in range(self.periods) if any(holds(i, e) for e in times))
+
+
+@dataclass(frozen=True)
 class AttributeAge:
     """A timestamp attribute at least / at most N days before the instant (and not after
     it, when at most is given)."""
@@ -490,6 +513,7 @@ Condition = (
     | LastEvent
     | EventSequence
     | Restarted
+    | Regularly
     | AttributeAge
     | Split
     | InSegment
@@ -502,6 +526,10 @@ def event_windows(condition: Condition) -> list[LastDays | DateWindow | None]:
         return [condition.within]
     if isinstance(condition, Aggregate | FirstEvent | Restarted):
         return [condition.events.within]
+    if isinstance(condition, Regularly):
+        # Events enter a period, move to the next and leave the last at e + j periods.
+        days = condition.period_days
+        return [LastDays(j * days) for j in range(1, condition.periods + 1)]
     if isinstance(condition, EventSequence):
         return [condition.within]
     if isinstance(condition, LastEvent) and condition.older_than_days is not None:
@@ -738,11 +766,13 @@ class SnapshotModel:
         if isinstance(condition, AttributeAge):
             attributes = self.attributes_at(segment.entity, key, t)
             return attributes is not None and condition.holds(attributes.get(condition.column), t)
-        if isinstance(condition, FirstEvent | LastEvent | Restarted):
+        if isinstance(condition, FirstEvent | LastEvent | Restarted | Regularly):
             ever = EventCondition(condition.events.name, condition.events.where)
             times = [e.occurred_at for e in self.matching_events(ever, segment.entity, key, t)]
             if isinstance(condition, Restarted):
                 return condition.holds(times, t)
+            if isinstance(condition, Regularly):
+                return condition.periods_with_events(times, t) >= condition.at_least
             if not times:
                 return False
             if isinstance(condition, FirstEvent):

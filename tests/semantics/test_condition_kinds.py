@@ -631,6 +631,122 @@ restarted: {event: app_opened, gap_days: 2}
     ),
 ]
 
+#: Regularly: periods of P days before as_of (T = 03-06 00:00): period 0 is [T - P, T],
+#: period i [T - (i + 1) P, T - i P), so an event on a boundary is in the newer period and
+#: one exactly M periods old still counts (as an event N days old is inside last_days: N).
+CASES += [
+    Case(
+        "regular-in-k-of-the-last-m-periods",
+        """
+regularly: {event: app_opened, period_days: 1, periods: 3, at_least: 2}
+""",
+        (ev(1, "app_opened", at(1, 9)), ev(2, "app_opened", at(3, 9))),
+        at(3, 9),
+    ),
+    Case(
+        "events-in-one-period-count-once",
+        """
+regularly: {event: app_opened, period_days: 1, periods: 3, at_least: 2}
+""",
+        (
+            ev(1, "app_opened", at(3, 1)),
+            ev(2, "app_opened", at(3, 5)),
+            ev(3, "app_opened", at(3, 5)),
+        ),
+        None,
+    ),
+    Case(
+        "an-event-on-a-period-boundary-is-in-the-newer-period",
+        """
+regularly: {event: app_opened, period_days: 1, periods: 2, at_least: 2}
+""",
+        (ev(1, "app_opened", at(3, 0)), ev(2, "app_opened", at(3, 12))),
+        None,
+    ),
+    Case(
+        "an-event-joins-the-next-period-right-after-its-boundary",
+        """
+regularly: {event: app_opened, period_days: 1, periods: 2, at_least: 2}
+""",
+        (ev(1, "app_opened", at(2, 12)), ev(2, "app_opened", at(3, 0))),
+        at(3, 12),
+    ),
+    Case(
+        "an-event-exactly-m-periods-old-still-counts",
+        """
+regularly: {event: app_opened, period_days: 1, periods: 2, at_least: 2}
+""",
+        (ev(1, "app_opened", at(2, 0)), ev(2, "app_opened", at(3, 12))),
+        at(3, 12),
+    ),
+    Case(
+        "k-equal-to-m-needs-every-period",
+        """
+regularly: {event: app_opened, period_days: 1, periods: 3, at_least: 3}
+""",
+        (
+            ev(1, "app_opened", at(1, 12)),
+            ev(2, "app_opened", at(2, 12)),
+            ev(3, "app_opened", at(3, 12)),
+        ),
+        at(3, 12),
+    ),
+    Case(
+        "k-equal-to-m-misses-one-period",
+        """
+regularly: {event: app_opened, period_days: 1, periods: 3, at_least: 3}
+""",
+        (ev(1, "app_opened", at(1, 12)), ev(2, "app_opened", at(3, 12))),
+        None,
+    ),
+    Case(
+        "not-regular-joins-right-after-the-last-period-lets-an-event-go",
+        """
+not:
+  regularly: {event: app_opened, period_days: 1, periods: 2, at_least: 1}
+""",
+        (ev(1, "app_opened", at(1, 12)),),
+        at(3, 12),
+    ),
+    Case(
+        "periods-slide-on-a-day-without-new-events",
+        """
+not:
+  regularly: {event: [app_opened, app_resumed], period_days: 1, periods: 3, at_least: 2}
+""",
+        (ev(1, "app_opened", at(0, 12)), ev(2, "app_resumed", at(1, 12))),
+        at(3, 12),
+    ),
+    Case(
+        "weekly-periods-reach-before-the-first-day",
+        """
+regularly:
+  event: app_opened
+  where: "properties.plan = 'pro'"
+  period_days: 7
+  periods: 4
+  at_least: 2
+""",
+        (
+            ev(1, "app_opened", datetime(2026, 2, 10, 9), plan="pro"),
+            ev(2, "app_opened", at(1, 9), plan="free"),
+            ev(3, "app_opened", at(2, 9), plan="pro"),
+        ),
+        at(2, 9),
+    ),
+    Case(
+        "a-late-event-fills-an-older-period",
+        """
+regularly: {event: app_opened, period_days: 1, periods: 2, at_least: 2}
+""",
+        (
+            replace(ev(1, "app_opened", at(2, 12)), landed_on=DAYS[3]),
+            ev(2, "app_opened", at(3, 12)),
+        ),
+        at(3, 12),
+    ),
+]
+
 
 def history(case: Case) -> History:
     contact = {"company_id": "co1", "signed_up_at": case.signed_up_at}
@@ -686,6 +802,7 @@ where:
         within: {last_days: 30}
     - sequence: {steps: [{event: trial_started}, {event: signed_up}], within_days: 1}
     - restarted: {event: app_opened, gap_days: 14, within: {last_days: 7}}
+    - regularly: {event: app_opened, period_days: 7, periods: 4, at_least: 3}
 """
 
 

@@ -44,6 +44,18 @@ where:
   not:
     restarted: {event: [feature_used, invite_sent], gap_days: 1}
 """,
+    "regular_readers.yml": """
+entity: contact
+where:
+  regularly: {event: page_viewed, period_days: 1, periods: 3, at_least: 2}
+""",
+    "regular_accounts.yml": """
+entity: company
+where:
+  any:
+    - regularly: {event: {like: 'feature_%'}, period_days: 2, periods: 2, at_least: 2}
+    - attribute: "employee_count >= 1000"
+""",
 }
 
 
