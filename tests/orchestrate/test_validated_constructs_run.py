@@ -125,6 +125,15 @@ def _segments() -> dict[str, dict[str, object]]:
                 {"restarted": {"event": "page_viewed", "gap_days": 1, "within": {"last_days": 7}}},
                 {
                     "regularly": {
+                        "event": {"like": "feature%"},
+                        "where": "properties.seats >= 1",
+                        "period_days": 2,
+                        "periods": 3,
+                        "at_least": 2,
+                    }
+                },
+                {
+                    "regularly": {
                         "event": ["feature_used", "page_viewed"],
                         "where": "properties.plan IS NULL",
                         "period_days": 2,
