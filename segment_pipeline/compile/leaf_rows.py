@@ -239,7 +239,7 @@ def _count_rows(
     spec: TimelineSpec, leaf: LeafColumns, hits: exp.Select, leaves: exp.Expr | None, count: Count
 ) -> exp.Select:
     """A leaf that is a count of `hits` over time (`_counted`) compared with `count`, with
-    the count's columns."""
+    the count's columns where the leaf has them (`TimelineSpec.is_event`)."""
     counted = _counted(spec, hits, leaves)
     return _counts_holding(spec, leaf, counted, lambda n: count_holds(count, n))
 
@@ -289,15 +289,7 @@ def _sequence_rows(spec: TimelineSpec, leaf: LeafColumns, node: EventSequence) -
             .from_(ends.subquery("chain_ends", copy=False))
             .where(col("occurred_at") <= leaves.copy(), copy=False)
         )
-    counted = _counted(spec, ends, leaves)
-    n_at = col("n_after") + col("leaving")
-    one = Count.at_least(1)
-    return spec.row(
-        counted.subquery("counted", copy=False),
-        col("entity_id"),
-        col("t"),
-        {leaf.index: (count_holds(one, n_at), count_holds(one, col("n_after")))},
-    )
+    return _count_rows(spec, leaf, ends, leaves, Count.at_least(1))
 
 
 def _counted(spec: TimelineSpec, hits: exp.Select, leaves: exp.Expr | None) -> exp.Select:
