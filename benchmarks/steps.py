@@ -29,7 +29,7 @@ import pandas as pd
 from benchmarks.measure import RESULT_MARKER
 from benchmarks.scales import SCALES
 
-#: The benchmark's own project: sources.yml and the 20 segments.
+#: The benchmark's own project: sources.yml and its segments.
 PROJECT_DIR = Path(__file__).resolve().parent
 #: The definition change: a frequency change (SPEC 5, rule 3) on a segment another uses.
 CHANGED_SEGMENT = "enterprise_pricing"

@@ -240,3 +240,18 @@ where company_id in (select entity_id from bl_members where segment = 'enterpris
 insert into bl_members
 select 'january_signups', 'contact', contact_id from bl_contact_facts
 where coalesce(year(signed_up_at) = 2026 and month(signed_up_at) = 1, false);
+
+-- A sequence: a trial, a feature use after it, an invitation after that, each strictly later
+-- than the one before and at most 3 days after it, the trial (so every step) in the last
+-- 30 days.
+insert into bl_members
+select distinct 'activated_trials', 'contact', a.contact_id
+from bl_events as a
+join bl_events as b
+  on b.contact_id = a.contact_id and b.event_name = 'feature_used'
+ and b.occurred_at > a.occurred_at and b.occurred_at <= a.occurred_at + interval 3 day
+join bl_events as c
+  on c.contact_id = b.contact_id and c.event_name = 'invite_sent'
+ and c.occurred_at > b.occurred_at and c.occurred_at <= b.occurred_at + interval 3 day
+where a.event_name = 'trial_started' and a.occurred_at >= $as_of - interval 30 day
+  and a.contact_id in (select contact_id from bl_contacts);

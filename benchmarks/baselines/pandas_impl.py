@@ -256,7 +256,24 @@ def _contact_segments(
         _sql(signed_up.dt.year == 2026, signed_up) & _sql(signed_up.dt.month == 1, signed_up)
     )
     segments["january_signups"] = index[january]
+    chained = _chained(events, at, ["trial_started", "feature_used", "invite_sent"], 3)
+    segments["activated_trials"] = index[index.isin(chained)]
     return segments
+
+
+def _chained(events: pd.DataFrame, at: pd.Timestamp, names: list[str], days: int) -> pd.Series:
+    """Contacts with an event of each name in order, each strictly later than the one before
+    and at most `days` days after it, all in the last 30 days: the chains' ends, step by step
+    (each contact's chains so far merged with its events of the next name)."""
+    recent = events.loc[_since(events, at, 30), ["contact_id", "event_name", "occurred_at"]]
+    ends = recent.loc[recent["event_name"] == names[0], ["contact_id", "occurred_at"]]
+    for name in names[1:]:
+        following = recent.loc[recent["event_name"] == name, ["contact_id", "occurred_at"]]
+        pairs = ends.merge(following, on="contact_id", suffixes=("_before", ""))
+        gap = pairs["occurred_at"] - pairs["occurred_at_before"]
+        in_time = (gap > pd.Timedelta(0)) & (gap <= pd.Timedelta(days=days))
+        ends = pairs.loc[in_time, ["contact_id", "occurred_at"]].drop_duplicates()
+    return ends["contact_id"]
 
 
 def members(connection: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:
