@@ -87,9 +87,33 @@ select contact_id,
                         and occurred_at >= $as_of - interval 14 day) as feature_14d,
        count(*) filter (event_name = 'demo_requested'
                         and occurred_at >= timestamp '2026-02-01'
-                        and occurred_at < timestamp '2026-03-01') as demo_feb
+                        and occurred_at < timestamp '2026-03-01') as demo_feb,
+       -- The last four weeks before as_of, newest first: week 0 includes both its ends
+       -- (as last_days: 7), the others their older end only.
+       count(*) filter (event_name = 'feature_used'
+                        and occurred_at >= $as_of - interval 7 day) as feature_week0,
+       count(*) filter (event_name = 'feature_used'
+                        and occurred_at >= $as_of - interval 14 day
+                        and occurred_at < $as_of - interval 7 day) as feature_week1,
+       count(*) filter (event_name = 'feature_used'
+                        and occurred_at >= $as_of - interval 21 day
+                        and occurred_at < $as_of - interval 14 day) as feature_week2,
+       count(*) filter (event_name = 'feature_used'
+                        and occurred_at >= $as_of - interval 28 day
+                        and occurred_at < $as_of - interval 21 day) as feature_week3
 from bl_events
 group by contact_id;
+
+-- Restarts: a page view at least 7 days after the contact's previous one (the views of one
+-- instant are one), with its time.
+create or replace temp table bl_page_restarts as
+select contact_id, occurred_at
+from (
+    select contact_id, occurred_at,
+           lag(occurred_at) over (partition by contact_id order by occurred_at) as previous
+    from (select distinct contact_id, occurred_at from bl_events where event_name = 'page_viewed')
+)
+where previous <= occurred_at - interval 7 day;
 
 create or replace temp table bl_company_counts as
 select company_id,
@@ -135,7 +159,10 @@ select p.*, co.company_id is not null as has_company, co.industry as company_ind
        coalesce(k.signup_all, 0) as signup_all, coalesce(k.page_30d, 0) as page_30d,
        coalesce(k.api_30d, 0) as api_30d, coalesce(k.docs_7d, 0) as docs_7d,
        coalesce(k.trial_30d, 0) as trial_30d, coalesce(k.feature_14d, 0) as feature_14d,
-       coalesce(k.demo_feb, 0) as demo_feb
+       coalesce(k.demo_feb, 0) as demo_feb,
+       (coalesce(k.feature_week0, 0) > 0)::int + (coalesce(k.feature_week1, 0) > 0)::int
+       + (coalesce(k.feature_week2, 0) > 0)::int + (coalesce(k.feature_week3, 0) > 0)::int
+           as feature_weeks
 from bl_contacts as p
 left join bl_companies as co on co.company_id = p.company_id
 left join bl_contact_counts as k using (contact_id);
@@ -255,3 +282,13 @@ join bl_events as c
  and c.occurred_at > b.occurred_at and c.occurred_at <= b.occurred_at + interval 3 day
 where a.event_name = 'trial_started' and a.occurred_at >= $as_of - interval 30 day
   and a.contact_id in (select contact_id from bl_contacts);
+
+insert into bl_members
+select 'returning_readers', 'contact', contact_id from bl_contact_facts
+where contact_id in (
+    select contact_id from bl_page_restarts where occurred_at >= $as_of - interval 14 day
+);
+
+insert into bl_members
+select 'weekly_feature_users', 'contact', contact_id from bl_contact_facts
+where feature_weeks >= 3;

@@ -201,6 +201,17 @@ def _contact_segments(
     trial_30d = count((name == "trial_started") & _since(events, at, 30))
     feature_14d = count((name == "feature_used") & _since(events, at, 14))
     demo_feb = count((name == "demo_requested") & _between(events, FEBRUARY))
+    # The last four weeks before `at`, newest first: week 0 includes both its ends.
+    used = name == "feature_used"
+    weeks = [_since(events, at, 7)] + [
+        _since(events, at, 7 * (week + 1)) & ~_since(events, at, 7 * week) for week in (1, 2, 3)
+    ]
+    feature_weeks = sum((count(used & week) > 0).astype(int) for week in weeks)
+    views = events.loc[name == "page_viewed", ["contact_id", "occurred_at"]].drop_duplicates()
+    views = views.sort_values(["contact_id", "occurred_at"])
+    previous = views.groupby("contact_id")["occurred_at"].shift()
+    restarts = views[(views["occurred_at"] - previous) >= pd.Timedelta(days=7)]
+    returning = restarts.loc[restarts["occurred_at"] >= at - pd.Timedelta(days=14), "contact_id"]
 
     # The contact's current company, if that company exists: its attributes, else NULLs.
     company = companies.reindex(contacts["company_id"]).set_axis(index)
@@ -258,6 +269,8 @@ def _contact_segments(
     segments["january_signups"] = index[january]
     chained = _chained(events, at, ["trial_started", "feature_used", "invite_sent"], 3)
     segments["activated_trials"] = index[index.isin(chained)]
+    segments["returning_readers"] = index[index.isin(returning)]
+    segments["weekly_feature_users"] = index[feature_weeks >= 3]
     return segments
 
 

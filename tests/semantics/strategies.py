@@ -48,6 +48,8 @@ from .model import (
     Or,
     Predicate,
     Range,
+    Regularly,
+    Restarted,
     Segment,
     Split,
     Version,
@@ -378,6 +380,30 @@ def sequences(days: Sequence[date], windowed: bool = False) -> st.SearchStrategy
     )
 
 
+def restarts(days: Sequence[date]) -> st.SearchStrategy[Restarted]:
+    """A restart of a name (maybe matching a `where`) after 1 or 2 days without it, in a
+    window or ever: gaps of whole days between the data's instants hit the edge often."""
+    return st.builds(
+        Restarted,
+        events=event_conditions(days).map(lambda c: EventCondition(c.name, c.where, c.within)),
+        gap_days=st.integers(1, 2),
+    )
+
+
+@st.composite
+def regulars(draw: st.DrawFn, days: Sequence[date]) -> Regularly:
+    """Events of a name (maybe matching a `where`) in at least K of the last M periods of
+    1 or 2 days (M up to 3, K up to M): the periods reach before the first day."""
+    events = draw(event_conditions(days))
+    periods = draw(st.integers(1, 3))
+    return Regularly(
+        EventCondition(events.name, events.where),
+        period_days=draw(st.integers(1, 2)),
+        periods=periods,
+        at_least=draw(st.integers(1, periods)),
+    )
+
+
 @st.composite
 def conditions(
     draw: st.DrawFn,
@@ -392,7 +418,7 @@ def conditions(
     references = [s.name for s in earlier if s.entity in (entity, "company")]
     # Event conditions and references are listed twice: that is where time is subtle.
     kinds = ["attribute", "event", "event", "aggregate", "first_event", "last_event", "split"]
-    kinds += ["sequence"]
+    kinds += ["sequence", "restarted", "regularly"]
     kinds += ["company", "attribute_age"] if entity == "contact" else []
     kinds += ["in_segment", "in_segment"] if references else []
     kinds += ["all", "any", "not"] if depth > 0 else []
@@ -426,6 +452,10 @@ def conditions(
         return draw(last_events(days))
     if kind == "sequence":
         return draw(sequences(days))
+    if kind == "restarted":
+        return draw(restarts(days))
+    if kind == "regularly":
+        return draw(regulars(days))
     if kind == "company":
         return CompanyAttribute(draw(st.sampled_from(_COMPANY_PREDICATES)))
     if kind == "in_segment":
@@ -498,6 +528,8 @@ def window_scenarios(draw: st.DrawFn) -> Scenario:
                 first_events(days),
                 last_events(days),
                 sequences(days, windowed=True),
+                restarts(days),
+                regulars(days),
             )
         )
         if draw(st.booleans()):
@@ -612,6 +644,17 @@ def condition_yaml(condition: Condition) -> object:
         if condition.older_than_days is not None:
             last["older_than_days"] = condition.older_than_days
         return {"last_event": last}
+    if isinstance(condition, Restarted):
+        restarted: dict[str, object] = condition_yaml(condition.events)  # type: ignore[assignment]
+        return {"restarted": {**restarted, "gap_days": condition.gap_days}}
+    if isinstance(condition, Regularly):
+        regularly: dict[str, object] = condition_yaml(condition.events)  # type: ignore[assignment]
+        numbers = {
+            "period_days": condition.period_days,
+            "periods": condition.periods,
+            "at_least": condition.at_least,
+        }
+        return {"regularly": {**regularly, **numbers}}
     assert isinstance(condition, EventCondition)
     names = condition.name
     found: dict[str, object] = {
