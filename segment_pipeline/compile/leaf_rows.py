@@ -558,11 +558,11 @@ def _regular_rows(spec: TimelineSpec, leaf: LeafColumns, node: Regularly) -> exp
     )
     period = exp.Interval(this=lit(str(node.period_days)), unit=exp.var("DAY"))
     joins = template(f"lag(occurred_at) {ordered})") >= col("occurred_at") - period
-    opens = exp.Case(ifs=[exp.If(this=joins, true=lit(0))], default=lit(1))
-    flagged = exp.select("entity_id", "occurred_at", exp.alias_(opens, "opens")).from_(
+    starts = exp.Case(ifs=[exp.If(this=joins, true=lit(0))], default=lit(1))
+    flagged = exp.select("entity_id", "occurred_at", exp.alias_(starts, "starts")).from_(
         instants.subquery("instants", copy=False)
     )
-    island = template(f"sum(opens) {ordered} rows unbounded preceding)")
+    island = template(f"sum(starts) {ordered} rows unbounded preceding)")
     numbered = exp.select("entity_id", "occurred_at", exp.alias_(island, "island")).from_(
         flagged.subquery("flagged", copy=False)
     )

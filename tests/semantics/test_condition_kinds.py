@@ -19,7 +19,7 @@ import sqlglot
 import yaml
 
 from .model import MICROSECOND, Event, History, Version
-from .pipeline_adapter import Evaluate, Ingest, run_pipeline
+from .pipeline_adapter import Evaluate, Ingest, run_explain, run_pipeline
 from .strategies import SOURCES_YML, write_landing
 
 DAYS = tuple(date(2026, 3, 2) + timedelta(days=n) for n in range(4))
@@ -757,16 +757,23 @@ def history(case: Case) -> History:
     )
 
 
+def write_case(root: Path, case: Case) -> Path:
+    """The case's landing files under `root / "landing"` and its one-segment project (s0);
+    returns the project."""
+    write_landing(root / "landing", DAYS, history(case))
+    project = root / "project"
+    (project / "segments").mkdir(parents=True)
+    (project / "sources.yml").write_text(yaml.safe_dump(SOURCES_YML))
+    definition = {"name": "s0", "entity": "contact", "where": yaml.safe_load(case.where)}
+    (project / "segments" / "s0.yml").write_text(yaml.safe_dump(definition))
+    return project
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_condition_kind(case: Case) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
-        write_landing(root / "landing", DAYS, history(case))
-        project = root / "project"
-        (project / "segments").mkdir(parents=True)
-        (project / "sources.yml").write_text(yaml.safe_dump(SOURCES_YML))
-        definition = {"name": "s0", "entity": "contact", "where": yaml.safe_load(case.where)}
-        (project / "segments" / "s0.yml").write_text(yaml.safe_dump(definition))
+        project = write_case(root, case)
         steps: list[Ingest | Evaluate] = []
         for day in DAYS:
             steps += [Ingest(day), Evaluate(day, project)]
@@ -779,6 +786,29 @@ def test_condition_kind(case: Case) -> None:
     expected = set() if case.joined_at is None else {("s0", "contact", "ct1", case.joined_at)}
     assert results[-1] == expected, "day by day"
     assert with_all_landed[-1] == expected, "whole history"
+
+
+#: What a lifecycle leaf counts at the last as_of (restarts in the window, periods with an
+#: event): the number its removal reason gives.
+COUNTS = {
+    "events-in-one-period-count-once": 1,
+    "k-equal-to-m-misses-one-period": 2,
+    "k-equal-to-m-needs-every-period": 3,
+    "an-event-exactly-m-periods-old-still-counts": 2,
+    "restart-ages-out-of-the-window": 0,
+    "two-events-at-one-instant-the-previous-is-strictly-earlier": 1,
+}
+
+
+@pytest.mark.parametrize(("case_id", "count"), COUNTS.items(), ids=COUNTS.keys())
+def test_lifecycle_count_at_as_of(tmp_path: Path, case_id: str, count: int) -> None:
+    case = next(case for case in CASES if case.id == case_id)
+    project = write_case(tmp_path, case)
+    warehouse, landing = tmp_path / "warehouse.duckdb", tmp_path / "landing"
+    explained = run_explain(warehouse, landing, list(DAYS), project, {"contact": ["ct1"]})
+    frame = explained["s0", "ct1"]
+    at_as_of = frame[frame["flip"].isna() & (frame["leaf"] == "where")]
+    assert at_as_of["count"].tolist() == [count]
 
 
 SPARK_SEGMENT = """
