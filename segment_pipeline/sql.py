@@ -70,3 +70,15 @@ class IsJsonObject(exp.Expression, exp.Func):
     """
 
     arg_types = {"this": True}  # noqa: RUF012 (sqlglot's own declaration style)
+
+
+class TextList(exp.Expression, exp.Func):
+    """A text holding a JSON array of strings (`["a", "b"]`) as a list of text; NULL for
+    any other text (not JSON, another JSON value, an array holding anything but strings,
+    a null item included), and for NULL.
+
+    The engines' JSON parsers differ (Spark's `from_json` takes trailing text and turns
+    numbers into text), so each engine's dialect says how it writes this, to one answer.
+    """
+
+    arg_types = {"this": True}  # noqa: RUF012 (sqlglot's own declaration style)

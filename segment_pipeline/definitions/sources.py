@@ -35,10 +35,13 @@ class ColumnType(StrEnum):
     BOOLEAN = "boolean"
     DATE = "date"
     TIMESTAMP = "timestamp"
+    #: Any number of texts (tags, a tech stack): a JSON array of strings in a landing file.
+    LIST_TEXT = "list<text>"
 
     @property
     def sql_type(self) -> str:
-        """The SQL type name sqlglot understands for this declared type."""
+        """The SQL type name sqlglot understands for this declared type (a list is an
+        array of text: VARCHAR[] on DuckDB, array<string> on Spark)."""
         return {
             "text": "VARCHAR",
             "integer": "BIGINT",
@@ -46,6 +49,7 @@ class ColumnType(StrEnum):
             "boolean": "BOOLEAN",
             "date": "DATE",
             "timestamp": "TIMESTAMP",
+            "list<text>": "ARRAY<VARCHAR>",
         }[self.value]
 
 

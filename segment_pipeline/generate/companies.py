@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,6 +114,7 @@ class CompanyBook:
                     self.revenue[index], mask=np.isnan(self.revenue[index])
                 ).cast(pa.string()),
                 "founded_on": render_dates(self.founded_days[index], self.founded_days[index] < 0),
+                "tech_stack": tech_stacks(index, self.employees[index], self.industry[index]),
             },
             schema=COMPANIES.arrow_schema,
         )
@@ -148,6 +150,28 @@ class CompanyBook:
         """A deleted company comes back (same id), a little bigger or smaller."""
         self.life.deleted[index] = False
         self._grow(rng, index)
+
+
+def tech_stacks(index: np.ndarray, employees: np.ndarray, industry: np.ndarray) -> pa.Array:
+    """The tools a company runs, as JSON array text (`["hubspot","stripe"]`): its CRM by
+    size, a warehouse once it is big, payments in the industries that take them, and a few
+    tools by company number; some companies list none, some are not known (NULL). Read off
+    the company's state rather than drawn, so adding the column left every other value of
+    the generator as it was, and the list changes when headcount or industry do."""
+    stacks: list[str | None] = []
+    rows = zip(index.tolist(), employees.tolist(), industry.tolist(), strict=True)
+    for number, size, sector in rows:
+        if number % 17 == 16:
+            stacks.append(None)
+            continue
+        tools = [] if number % 13 == 12 else ["salesforce" if size >= 200 else "hubspot"]
+        if size >= 1000:
+            tools.append("snowflake")
+        if vocab.INDUSTRIES[sector] in vocab.PAYING_INDUSTRIES:
+            tools.append("stripe")
+        tools += [tool for tool, every in vocab.TOOLS_BY_NUMBER if tools and number % every == 0]
+        stacks.append(json.dumps(tools, separators=(",", ":")))
+    return pa.array(stacks, type=pa.string())
 
 
 def _names(rng: np.random.Generator, country: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,8 @@ class FileSchema:
     timestamp_column: str
     #: (column, value) pairs that do not fit the column's declared type.
     type_faults: tuple[tuple[str, str], ...]
-    #: Columns written as bare JSON (numbers, booleans, objects) rather than JSON strings.
+    #: Columns written as bare JSON (numbers, booleans, objects, arrays) rather than JSON
+    #: strings.
     json_literals: frozenset[str]
 
     @property
@@ -47,6 +48,7 @@ COMPANIES = FileSchema(
         "country",
         "annual_revenue",
         "founded_on",
+        "tech_stack",
     ),
     key_columns=("company_id",),
     timestamp_column="updated_at",
@@ -54,8 +56,9 @@ COMPANIES = FileSchema(
         ("employee_count", "many"),
         ("annual_revenue", "n/a"),
         ("founded_on", "1999-02-30"),
+        ("tech_stack", "salesforce"),
     ),
-    json_literals=frozenset({"is_deleted", "employee_count", "annual_revenue"}),
+    json_literals=frozenset({"is_deleted", "employee_count", "annual_revenue", "tech_stack"}),
 )
 
 CONTACTS = FileSchema(

@@ -19,6 +19,10 @@ INDUSTRIES = (
     "logistics",
 )
 INDUSTRY_WEIGHTS = (0.25, 0.12, 0.12, 0.10, 0.12, 0.09, 0.08, 0.12)
+#: Industries whose companies take payments online (their tech stack lists stripe).
+PAYING_INDUSTRIES = ("saas", "fintech", "retail", "media")
+#: Tools of a company's tech stack chosen by its number: (tool, every n-th company).
+TOOLS_BY_NUMBER = (("slack", 2), ("zendesk", 3), ("segment", 5))
 
 COUNTRIES = ("US", "GB", "DE", "FR", "NL", "ES", "IN", "BR", "JP", "AU")
 COUNTRY_WEIGHTS = (0.30, 0.15, 0.10, 0.08, 0.05, 0.05, 0.10, 0.07, 0.05, 0.05)

@@ -25,7 +25,7 @@ from segment_pipeline.generate.schema import FileSchema
 #: the size of the text, so a big chunk is rendered in slices.
 _TEXT_BATCH_ROWS = 100_000
 _CSV_NEEDS_QUOTES = '[",\r\n]'
-_JSON_LITERAL = r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|\{.*\})$"
+_JSON_LITERAL = r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?|true|false|\{.*\}|\[.*\])$"
 
 
 class LandingFileWriter:
@@ -117,9 +117,9 @@ def render_csv(table: pa.Table) -> pa.Array:
 def render_jsonl(table: pa.Table, literals: frozenset[str]) -> pa.Array:
     """One JSON object per row.
 
-    Columns in `literals` are written bare when their text is a JSON number, boolean or object
-    (`"employee_count":42`), and as a JSON string otherwise, so a bad value such as "many"
-    stays a valid line with a value of the wrong type.
+    Columns in `literals` are written bare when their text is a JSON number, boolean, object
+    or array (`"employee_count":42`), and as a JSON string otherwise, so a bad value such as
+    "many" stays a valid line with a value of the wrong type.
     """
     members = []
     for name, column in zip(table.column_names, table.columns, strict=True):

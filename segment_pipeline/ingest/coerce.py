@@ -21,7 +21,7 @@ from segment_pipeline.definitions.sources import (
     EntityType,
     Sources,
 )
-from segment_pipeline.sql import IsJsonObject, col, lit
+from segment_pipeline.sql import IsJsonObject, TextList, col, lit
 
 _ARTICLE = {
     ColumnType.INTEGER: "an integer",
@@ -29,6 +29,7 @@ _ARTICLE = {
     ColumnType.BOOLEAN: "a boolean (true/false)",
     ColumnType.DATE: "a date (YYYY-MM-DD)",
     ColumnType.TIMESTAMP: "an ISO 8601 timestamp",
+    ColumnType.LIST_TEXT: 'a list of text (a JSON array of strings such as ["a", "b"])',
 }
 
 
@@ -97,6 +98,8 @@ def _typed(name: str, kind: ColumnType) -> exp.Expr:
         digits = exp.RegexpLike(this=exp.func("trim", text), expression=lit("^[+-]?[0-9]+$"))
         cast = exp.TryCast(this=exp.func("trim", text), to=exp.DataType.build("BIGINT"))
         return exp.If(this=digits, true=cast)
+    if kind is ColumnType.LIST_TEXT:
+        return TextList(this=text)
     return exp.TryCast(this=text, to=exp.DataType.build(kind.sql_type))
 
 

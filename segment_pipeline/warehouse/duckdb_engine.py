@@ -22,7 +22,7 @@ from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.generators.duckdb import DuckDBGenerator
 
 from segment_pipeline.errors import ConfigError
-from segment_pipeline.sql import IsJsonObject, col, lit, template
+from segment_pipeline.sql import IsJsonObject, TextList, col, lit, template
 from segment_pipeline.warehouse.duckdb_readers import stage_file
 from segment_pipeline.warehouse.engine import Warehouse, WarehouseSettings
 
@@ -60,11 +60,36 @@ def _is_json_object(generator: Any, node: IsJsonObject) -> str:
     )
 
 
+def _text_list(generator: Any, node: TextList) -> str:
+    """DuckDB's JSON functions are strict: valid JSON, an array, every item's type VARCHAR
+    (a null item's is NULL); the inner CASE only sees valid JSON, which they need."""
+    text = node.this
+    every_item = lit("$[*]")
+    only_strings = exp.Anonymous(
+        this="list_has_all",
+        expressions=[
+            exp.Array(expressions=[lit("VARCHAR")]),
+            exp.JSONType(this=text.copy(), expression=every_item),
+        ],
+    )
+    is_list = exp.and_(exp.JSONType(this=text.copy()).eq(lit("ARRAY")), only_strings)
+    items = exp.JSONExtractScalar(this=text.copy(), expression=every_item.copy())
+    return str(
+        generator.sql(
+            exp.Case().when(exp.func("json_valid", text), exp.Case().when(is_list, items))
+        )
+    )
+
+
 class PipelineDuckDB(DuckDB):
     """DuckDB's dialect, writing the pipeline's own nodes too (`segment_pipeline.sql`)."""
 
     class Generator(DuckDBGenerator):  # DuckDB.Generator, named by its class
-        TRANSFORMS = {**DuckDBGenerator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
+        TRANSFORMS = {  # noqa: RUF012
+            **DuckDBGenerator.TRANSFORMS,
+            IsJsonObject: _is_json_object,
+            TextList: _text_list,
+        }
 
 
 class DuckDBWarehouse(Warehouse):

@@ -9,7 +9,7 @@ from sqlglot import exp
 from sqlglot.dialects.spark import Spark
 from sqlglot.generators.spark import SparkGenerator
 
-from segment_pipeline.sql import IsJsonObject
+from segment_pipeline.sql import IsJsonObject, TextList, lit
 
 
 def _spark_type(kind: str) -> exp.DataType:
@@ -47,11 +47,33 @@ def _is_json_object(generator: Any, node: IsJsonObject) -> str:
     return str(generator.sql(exp.JSONKeys(this=node.this).is_(exp.null()).not_()))
 
 
+#: A JSON string (quotes around anything but an unescaped quote or backslash, or an
+#: escape); `from_json` then refuses a bad escape or a raw control character in one.
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+_BLANK = r"[ \t\n\r]*"
+#: A JSON array of strings and nothing else: `from_json` would take trailing text, null
+#: items and numbers (as text) into an array<string>.
+_ITEM = rf"{_JSON_STRING}{_BLANK}"
+_STRINGS_ARRAY = rf"^{_BLANK}\[{_BLANK}(?:{_ITEM}(?:,{_BLANK}{_ITEM})*)?\]{_BLANK}$"
+
+
+def _text_list(generator: Any, node: TextList) -> str:
+    """The shape checked first, then parsed by `from_json`."""
+    text = node.this
+    is_list = exp.RegexpLike(this=text.copy(), expression=lit(_STRINGS_ARRAY))
+    items = exp.FromJson(this=text.copy(), expression=lit("array<string>"))
+    return str(generator.sql(exp.Case().when(is_list, items)))
+
+
 class PipelineSpark(Spark):
     """Spark's dialect, writing the pipeline's own nodes too (`segment_pipeline.sql`)."""
 
     class Generator(SparkGenerator):  # Spark.Generator, named by its class
-        TRANSFORMS = {**SparkGenerator.TRANSFORMS, IsJsonObject: _is_json_object}  # noqa: RUF012
+        TRANSFORMS = {  # noqa: RUF012
+            **SparkGenerator.TRANSFORMS,
+            IsJsonObject: _is_json_object,
+            TextList: _text_list,
+        }
 
 
 def spark_sql(statement: exp.Expr, **options: Any) -> str:

@@ -570,7 +570,7 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
             "project/segments/a.yml: where.attribute: unknown column 'employees' (did you mean "
             "employee_count?); company "
             "attributes are: annual_revenue, company_id, country, domain, employee_count, "
-            "founded_on, industry, name"
+            "founded_on, industry, name, tech_stack"
         ],
     ),
     (

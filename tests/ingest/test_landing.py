@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -342,3 +343,95 @@ def test_event_company_comes_from_the_contact_at_the_time_it_happened(
         .order_by("event_id")
     )
     assert rows == [("e1", "old"), ("e2", "new"), ("e3", "given")]
+
+
+#: A list attribute's values as each format carries them, with the list each must give
+#: (None: NULL), and values that are no list of text, with the text the reason quotes.
+LIST_SOURCES = {
+    "companies": {"columns": {"tags": "list<text>", "country": "text"}},
+    "contacts": {"columns": {"company_id": "text"}},
+}
+GOOD_LISTS = [["pro", "beta"], [], None, ['say "hi"', "a,b", "é"], ["pro", "pro"]]
+BAD_CSV_LISTS = ["pro", "[1, 2]", '["a", null]', '{"a": 1}', '["a"] trailing', '["a\\x"]']
+BAD_JSON_LISTS = ["pro", [1, 2], ["a", None], {"a": 1}, True, [["a"]]]
+BAD_JSON_TEXTS = ["pro", "[1,2]", '["a",null]', '{"a":1}', "true", '[["a"]]']
+
+
+def _list_rows(lists: list[object]) -> list[dict[str, object]]:
+    return [
+        {"company_id": f"co{n}", "updated_at": "2025-12-01T00:00:00Z", "tags": value}
+        for n, value in enumerate(lists)
+    ]
+
+
+def write_list_landing(root: Path) -> None:
+    """Day 1 CSV (JSON array text), day 2 JSON lines (arrays), day 3 parquet (list<string>
+    columns: good lists and a null item; day 4: a list of integers)."""
+    folder = root / "2026-01-01"
+    folder.mkdir(parents=True)
+    cells = [json.dumps(value) if value is not None else "" for value in GOOD_LISTS]
+    lines = ["company_id,updated_at,tags"] + [
+        f'co{n},2025-12-01T00:00:00Z,"{cell.replace(chr(34), chr(34) * 2)}"'
+        for n, cell in enumerate([*cells, *BAD_CSV_LISTS])
+    ]
+    (folder / "companies.csv").write_text("\n".join(lines) + "\n")
+    folder = root / "2026-01-02"
+    folder.mkdir()
+    rows = _list_rows([*GOOD_LISTS, *BAD_JSON_LISTS])
+    (folder / "companies.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    for day, lists, item in (
+        ("2026-01-03", [*GOOD_LISTS, ["a", None]], pa.string()),
+        ("2026-01-04", [[1, 2]], pa.int64()),
+    ):
+        rows = _list_rows(lists)
+        table = pa.table(
+            {
+                "company_id": [row["company_id"] for row in rows],
+                "updated_at": [datetime(2025, 12, 1) for _ in rows],
+                "tags": pa.array([row["tags"] for row in rows], pa.list_(item)),
+            }
+        )
+        (root / day).mkdir()
+        pq.write_table(table, root / day / "companies.parquet")
+
+
+def _no_list(text: str) -> str:
+    return f"""tags '{text}' is not a list of text (a JSON array of strings such as ["a", "b"])"""
+
+
+def test_list_attributes_land_from_every_format_and_bad_lists_are_quarantined(
+    tmp_path: Path,
+):
+    from segment_pipeline.definitions.sources import Sources
+    from segment_pipeline.warehouse import Warehouse, WarehouseSettings
+    from segment_pipeline.warehouse.schema import ensure_schema
+
+    sources = Sources.model_validate(LIST_SOURCES)
+    write_list_landing(tmp_path / "landing")
+    days = [date(2026, 1, day) for day in range(1, 5)]
+    with Warehouse.open(WarehouseSettings(path=tmp_path / "w.duckdb")) as warehouse:
+        ensure_schema(warehouse, sources)
+        for day in days:
+            ingest_landing_date(warehouse, sources, tmp_path / "landing", day)
+        assert warehouse.column_types("companies_history")["tags"] == "ARRAY<TEXT>"
+        kept = warehouse.rows(
+            exp.select("landed_on", "company_id", "tags")
+            .from_("companies_history")
+            .order_by("landed_on", "company_id")
+        )
+        quarantined = warehouse.rows(
+            exp.select("landed_on", "line", "reason").from_("quarantine").order_by("1", "2")
+        )
+    expected = [(day, f"co{n}", value) for day in days[:3] for n, value in enumerate(GOOD_LISTS)]
+    assert kept == expected
+    bad_csv = [
+        (days[0], len(GOOD_LISTS) + 2 + n, _no_list(text)) for n, text in enumerate(BAD_CSV_LISTS)
+    ]
+    bad_json = [
+        (days[1], len(GOOD_LISTS) + 1 + n, _no_list(text)) for n, text in enumerate(BAD_JSON_TEXTS)
+    ]
+    bad_parquet = [
+        (days[2], len(GOOD_LISTS) + 1, _no_list('["a",null]')),
+        (days[3], 1, _no_list("[1,2]")),
+    ]
+    assert quarantined == [*bad_csv, *bad_json, *bad_parquet]

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlglot import exp
@@ -74,6 +75,8 @@ def _contents(pipeline: Pipeline) -> dict[str, pd.DataFrame]:
         for table in TABLES:
             frame = warehouse.query(exp.select("*").from_(table))
             frame = frame.drop(columns=[c for c in frame.columns if c in RUN_TIMES])
+            # A list attribute (tech_stack) comes as arrays: as tuples, rows sort.
+            frame = frame.map(lambda v: tuple(v) if isinstance(v, np.ndarray) else v)
             frames[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
     return frames
 

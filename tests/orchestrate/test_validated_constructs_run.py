@@ -55,6 +55,7 @@ COMPANY_PREDICATES = [
     "dayofweek(founded_on) >= 0 AND dayofyear(founded_on) >= 1",
     "extract(year FROM founded_on) > 1900 AND try_cast(employee_count AS DOUBLE) > 0",
     "coalesce(industry, NULL) IS NULL OR true",
+    "tech_stack IS NOT NULL OR industry = 'saas'",
 ]
 CONTACT_PREDICATES = [
     "contact_id IN ('ct_00001', 'ct_00002') OR company_id IS NOT NULL",

@@ -19,6 +19,7 @@ from segment_pipeline.warehouse import Warehouse, WarehouseSettings
 from segment_pipeline.warehouse.engine import EngineName
 from segment_pipeline.warehouse.schema import ensure_schema
 from tests.conftest import SOURCES
+from tests.ingest.test_landing import LIST_SOURCES, write_list_landing
 
 from .conftest import table_rows
 
@@ -81,13 +82,19 @@ def write_landing(root: Path) -> None:
     (day2 / "events.jsonl").write_text(json.dumps({**EVENT, "event_id": "e3"}) + "\n")
 
 
-def ingest(root: Path, landing: Path, engine: EngineName) -> Settings:
+def ingest(
+    root: Path,
+    landing: Path,
+    engine: EngineName,
+    declared: dict = SOURCES,
+    days: tuple[date, ...] = (DAY1, DAY2, DAY1),
+) -> Settings:
     path = root / ("w.duckdb" if engine == "duckdb" else "w")
     settings = Settings(project_dir=root, landing_dir=landing, warehouse=path, engine=engine)
-    sources = Sources.model_validate(SOURCES)
+    sources = Sources.model_validate(declared)
     with Warehouse.open(settings.warehouse_settings) as warehouse:
         ensure_schema(warehouse, sources)
-        for day in (DAY1, DAY2, DAY1):
+        for day in days:
             ingest_landing_date(warehouse, sources, landing, day)
     return settings
 
@@ -101,6 +108,21 @@ def test_spark_ingests_and_quarantines_exactly_as_duckdb(tmp_path, spark_session
     assert len(quarantined) >= 12
     for table in TABLES:
         assert table_rows(spark, table) == table_rows(duckdb, table), table
+
+
+def test_spark_reads_list_attributes_and_quarantines_bad_lists_as_duckdb(tmp_path, spark_session):
+    """A list<text> column from CSV, JSON lines and parquet: the same lists (stored as
+    array<string>) and the same rows quarantined with the same reasons."""
+    landing = tmp_path / "landing"
+    write_list_landing(landing)
+    days = tuple(date(2026, 1, day) for day in range(1, 5))
+    duckdb = ingest(tmp_path / "duckdb", landing, "duckdb", LIST_SOURCES, days)
+    spark = ingest(tmp_path / "spark", landing, "spark", LIST_SOURCES, days)
+    assert len(table_rows(duckdb, "quarantine")) == 14
+    for table in ("quarantine", "companies_history"):
+        assert table_rows(spark, table) == table_rows(duckdb, table), table
+    with Warehouse.open(spark.warehouse_settings, read_only=True) as warehouse:
+        assert warehouse.column_types("companies_history")["tags"] == "ARRAY<TEXT>"
 
 
 def test_a_reopened_spark_warehouse_reads_what_it_wrote(tmp_path, spark_session):
