@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_fie
 from sqlglot import exp
 
 from segment_pipeline.definitions.canonical import canonical_condition, to_json, version_of
-from segment_pipeline.definitions.condition_loader import ConditionContext, load_condition
+from segment_pipeline.definitions.condition_loader import load_condition
+from segment_pipeline.definitions.condition_values import ConditionContext
 from segment_pipeline.definitions.conditions import (
     Attribute,
     CompanyAttribute,

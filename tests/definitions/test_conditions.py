@@ -214,7 +214,8 @@ def _explained(where: str, count: int, holds: bool) -> str:
     import yaml
 
     from segment_pipeline.compile.spec import LeafColumns
-    from segment_pipeline.definitions.condition_loader import ConditionContext, load_condition
+    from segment_pipeline.definitions.condition_loader import load_condition
+    from segment_pipeline.definitions.condition_values import ConditionContext
     from segment_pipeline.evaluate.reasons import Explainer
 
     context = ConditionContext(

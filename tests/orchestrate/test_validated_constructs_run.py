@@ -20,11 +20,8 @@ import yaml
 from click.testing import CliRunner
 
 from segment_pipeline.cli import main
-from segment_pipeline.definitions.condition_loader import (
-    CONDITION_KEYS,
-    COUNT_KEYS,
-    WINDOW_KEYS,
-)
+from segment_pipeline.definitions.condition_loader import CONDITION_KEYS
+from segment_pipeline.definitions.condition_values import COUNT_KEYS, WINDOW_KEYS
 from segment_pipeline.definitions.conditions import EventCondition, iter_leaves
 from segment_pipeline.definitions.predicates import ALLOWED_FUNCTIONS, ALLOWED_NODES
 from segment_pipeline.definitions.project import load_project
