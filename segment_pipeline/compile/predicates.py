@@ -4,7 +4,10 @@ The predicate's tree is copied and rewritten node by node, never formatted as te
 declared columns get the caller's table, `properties.<key>` becomes the JSON value as text
 (`$.key`, with any characters in the key; `properties.plan.tier` is `$.plan.tier`), and a
 property compared with a number, used in arithmetic, or compared with TRUE/FALSE is cast
-with TRY_CAST so that a value of the wrong shape is NULL instead of an error. NULL handling
+with TRY_CAST so that a value of the wrong shape is NULL instead of an error.
+`list_has_any(tags, ['a', 'b'])` becomes `list_contains(tags, 'a') OR list_contains(tags,
+'b')`: the same answer, NULL for a NULL list included, in a form every dialect writes (sqlglot
+writes its own node as DuckDB's `&&`, which Spark does not have). NULL handling
 is the caller's: the evaluator wraps the result in COALESCE(..., FALSE) (a NULL leaf counts
 as false, SPEC 4.1).
 
@@ -47,7 +50,7 @@ def compile_predicate(
 
     `<model>.<column>` reads the model value the versions carry (`model_column`).
     """
-    tree = predicate.expression.copy()
+    tree = predicate.expression.copy().transform(_any_contained, copy=False)
     casts = _property_casts(tree)
 
     def rewrite(node: exp.Expr) -> exp.Expr:
@@ -67,6 +70,19 @@ def compile_predicate(
         return node
 
     return tree.transform(rewrite, copy=False)
+
+
+def _any_contained(node: exp.Expr) -> exp.Expr:
+    """`list_has_any(list, [a, b])` as `(list_contains(list, a) OR list_contains(list, b))`
+    (validation saw to it that the second argument is a list of values)."""
+    if not isinstance(node, exp.ArrayOverlaps):
+        return node
+    assert isinstance(node.expression, exp.Array)
+    tests = [
+        exp.ArrayContains(this=node.this.copy(), expression=value.copy())
+        for value in node.expression.expressions
+    ]
+    return exp.paren(exp.or_(*tests, copy=False), copy=False)
 
 
 def json_path(*keys: str) -> exp.JSONPath:

@@ -52,12 +52,15 @@ ALLOWED_FUNCTIONS: tuple[type[exp.Expr], ...] = (
     exp.Extract,
     exp.Cast,
     exp.TryCast,
-    # list_contains(<model>.<column>, 'x'): a tag in a model's list column (SPEC 4.4).
+    # list_contains(<list>, 'x') and list_has_any(<list>, ['x', 'y']): a list<text>
+    # attribute or a model's list column holds the text, or one of the texts (SPEC 4.4).
     exp.ArrayContains,
+    exp.ArrayOverlaps,
 )
 ALLOWED_FUNCTION_NAMES = (
     "abs, cast, coalesce, day, dayofmonth, dayofweek, dayofyear, extract, hour, length, "
-    "list_contains, lower, month, quarter, round, trim, try_cast, upper, week, year"
+    "list_contains, list_has_any, lower, month, quarter, round, trim, try_cast, upper, week, "
+    "year"
 )
 
 #: Operators and building blocks: everything else is refused.
@@ -131,7 +134,10 @@ _BOOLEAN_ROOTS = (
     exp.Escape,
     exp.Case,
     exp.ArrayContains,
+    exp.ArrayOverlaps,
 )
+#: The tests of what a list holds: their first argument is the list.
+_LIST_TESTS = (exp.ArrayContains, exp.ArrayOverlaps)
 
 
 def property_path(node: exp.Expr) -> tuple[str, ...] | None:
@@ -186,6 +192,7 @@ def parse_predicate(source: str, scope: PredicateScope) -> Predicate:
     _check_statement(tree)
     for node in tree.walk():
         _check_node(node, scope)
+    _check_lists(tree, scope)
     _check_boolean(tree, scope)
     _check_types(tree, scope)
     return Predicate(source=source, expression=tree)
@@ -292,8 +299,14 @@ def _check_node(node: exp.Expr, scope: PredicateScope) -> None:
         raise PredicateError(
             f"unknown function {node.name}(); allowed functions: {ALLOWED_FUNCTION_NAMES}"
         )
-    elif isinstance(node, exp.ArrayContains):
-        _check_list_contains(node)
+    elif isinstance(node, _LIST_TESTS):
+        _check_list_test(node, scope)
+    elif isinstance(node, exp.Array):
+        if not isinstance(node.parent, exp.ArrayOverlaps) or node.arg_key != "expression":
+            raise PredicateError(
+                f"a list of values such as {node.sql(PREDICATE_DIALECT)} is only allowed as "
+                "the second argument of list_has_any"
+            )
     elif isinstance(node, exp.JSONExtract | exp.JSONExtractScalar):
         raise PredicateError("JSON operators are not allowed: write properties.<key>")
     elif isinstance(node, exp.Func) and not isinstance(node, ALLOWED_FUNCTIONS + ALLOWED_NODES):
@@ -305,18 +318,94 @@ def _check_node(node: exp.Expr, scope: PredicateScope) -> None:
         raise PredicateError(f"{node.sql(PREDICATE_DIALECT)!r} is not allowed in a predicate")
 
 
-def _check_list_contains(node: exp.ArrayContains) -> None:
-    """Only a model's column holds a list: the first argument must be one."""
-    subject = node.this
-    if (
-        not isinstance(subject, exp.Column)
-        or subject.table in ("", PROPERTIES)
-        or property_path(subject) is not None
+def _check_list_test(node: exp.ArrayContains | exp.ArrayOverlaps, scope: PredicateScope) -> None:
+    """The first argument must be a list: a `list<text>` attribute, or an entity model's
+    column (whose type only the model's run tells: `evaluate.models.require_list_columns`).
+    What a `list<text>` attribute is searched for must be text, given as literals."""
+    name = _list_test_name(node)
+    subject = node.this.unnest()
+    kind = _column_type(subject, scope) if isinstance(subject, exp.Column) else None
+    if kind is ColumnType.LIST_TEXT:
+        _check_list_values(node, subject.name)
+        return
+    is_model_column = (
+        isinstance(subject, exp.Column)
+        and subject.table not in ("", PROPERTIES)
+        and property_path(subject) is None
+    )
+    if is_model_column:
+        if isinstance(node, exp.ArrayOverlaps) and not _is_value_list(node.expression):
+            raise PredicateError(
+                f"{name}({subject.sql(PREDICATE_DIALECT)}, ...) looks for any of a list of "
+                "values, such as ['a', 'b']"
+            )
+        return
+    lists = [column for column, kind in scope.columns.items() if kind is ColumnType.LIST_TEXT]
+    example = f"{name}({lists[0]}, 'x')" if lists else f"{name}(company_tags.tags, 'hiring')"
+    if kind is not None:
+        raise PredicateError(
+            f"{name} reads a list column, and {subject.name} is {kind.value}: compare it with "
+            f"= or IN instead, or declare it list<text> in sources.yml"
+        )
+    raise PredicateError(
+        f"{name} reads a list column (a list<text> attribute or an entity model's list "
+        f"column) first, such as {example}"
+    )
+
+
+def _list_test_name(node: exp.Expr) -> str:
+    return "list_contains" if isinstance(node, exp.ArrayContains) else "list_has_any"
+
+
+def _check_list_values(node: exp.ArrayContains | exp.ArrayOverlaps, column: str) -> None:
+    """A list of text holds texts: look for one (or some), written in quotes."""
+    if isinstance(node, exp.ArrayContains):
+        if not _is_string(node.expression):
+            raise PredicateError(
+                f"{column} is a list of text: look for a text in quotes, such as "
+                f"list_contains({column}, 'x'), not {node.expression.sql(PREDICATE_DIALECT)}"
+            )
+    elif not _is_value_list(node.expression) or not all(
+        _is_string(value) for value in node.expression.expressions
     ):
         raise PredicateError(
-            "list_contains reads a list column of an entity model, such as "
-            "list_contains(company_tags.tags, 'hiring')"
+            f"{column} is a list of text: list_has_any looks for texts in quotes, such as "
+            f"list_has_any({column}, ['a', 'b'])"
         )
+
+
+def _is_value_list(node: exp.Expr) -> bool:
+    """A non-empty list of literal values: `['a', 'b']`."""
+    return (
+        isinstance(node, exp.Array)
+        and bool(node.expressions)
+        and all(_is_literal(value) for value in node.expressions)
+    )
+
+
+def _check_lists(tree: exp.Expr, scope: PredicateScope) -> None:
+    """A `list<text>` attribute is only tested for what it holds, or for being NULL: compared
+    with =, ordered or given to another function, it would fail in the engine, not here."""
+    for column in tree.find_all(exp.Column):
+        if _column_type(column, scope) is not ColumnType.LIST_TEXT:
+            continue
+        child, parent = _outside_parens(column)
+        if isinstance(parent, _LIST_TESTS) and parent.this is child:
+            continue
+        if isinstance(parent, exp.Is) and parent.this is child and parent.expression.key == "null":
+            continue
+        name = column.name
+        raise PredicateError(
+            f"{name} is a list of text: test what it holds with list_contains({name}, 'x') "
+            f"or list_has_any({name}, ['x', 'y']), or whether it is known with {name} IS NULL"
+        )
+
+
+def _outside_parens(node: exp.Expr) -> tuple[exp.Expr, exp.Expr | None]:
+    """The node with any parentheses around it, and what holds that."""
+    while isinstance(node.parent, exp.Paren):
+        node = node.parent
+    return node, node.parent
 
 
 def _check_column(column: exp.Column, scope: PredicateScope) -> None:

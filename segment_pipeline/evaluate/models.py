@@ -92,17 +92,23 @@ def require_partition(warehouse: Warehouse, model: Model, snapshot_date: date, r
 
 
 def require_list_columns(warehouse: Warehouse, segment: Segment) -> None:
-    """Fail with one sentence when `list_contains` reads a model column that holds no list.
+    """Fail with one sentence when `list_contains` or `list_has_any` reads a model column
+    that holds no list.
 
-    A column's type is only known once the model ran; checked here, before any SQL of the
-    segment runs, so the mistake never surfaces as an engine error.
+    A model column's type is only known once the model ran; checked here, before any SQL
+    of the segment runs, so the mistake never surfaces as an engine error. (A `list<text>`
+    attribute is typed by sources.yml, and checked when the definition is loaded.)
 
     Raises:
         ModelError: naming the segment, the column and its type.
     """
     for predicate in segment.entity_predicates():
-        for node in predicate.expression.find_all(exp.ArrayContains):
-            model, column = node.this.table, node.this.name
+        for node in predicate.expression.find_all(exp.ArrayContains, exp.ArrayOverlaps):
+            subject = node.this.unnest()
+            model, column = subject.table, subject.name
+            if not model:
+                continue
+            test = "list_contains" if isinstance(node, exp.ArrayContains) else "list_has_any"
             types = (
                 warehouse.column_types(model_table(model))
                 if warehouse.table_exists(model_table(model))
@@ -111,7 +117,7 @@ def require_list_columns(warehouse: Warehouse, segment: Segment) -> None:
             kind = types.get(column, "")
             if not kind.startswith("ARRAY"):
                 raise ModelError(
-                    f"{segment.file}: list_contains({model}.{column}, ...) needs a list column, "
+                    f"{segment.file}: {test}({model}.{column}, ...) needs a list column, "
                     f"but model {model} gives {column} as {kind or 'nothing yet'}; "
                     f"compare it with = or IN instead, or make the model return a list"
                 )

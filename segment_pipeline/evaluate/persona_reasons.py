@@ -23,7 +23,7 @@ from segment_pipeline.compile.relations import versions_table
 from segment_pipeline.compile.visible import FOREVER, as_of
 from segment_pipeline.definitions.segments import Personas, Segment
 from segment_pipeline.definitions.sources import Sources
-from segment_pipeline.evaluate.reasons import Rows, value_words
+from segment_pipeline.evaluate.reasons import Rows, is_missing, value_words
 from segment_pipeline.evaluate.snapshot import last_refresh
 from segment_pipeline.sql import col, lit, template
 from segment_pipeline.warehouse.engine import Warehouse
@@ -224,18 +224,13 @@ def _left(version: Mapping[str, object] | None, company: str) -> str | None:
     if version is None or not version["is_present"]:
         return "the contact was deleted"
     now = version.get("company_id")
-    if _missing(now):
+    if is_missing(now):
         return f"the contact left company {company} and has no company now"
     if str(now) != company:
         return f"the contact moved from company {company} to company {now}"
     if version.get("is_former_employee") is True:
         return f"the contact is a former employee of company {company}"
     return None
-
-
-def _missing(value: object) -> bool:
-    # pandas-stubs' isna overloads name scalar types only; at runtime it takes any cell.
-    return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
 
 
 def _mismatch(
@@ -246,11 +241,10 @@ def _mismatch(
     earlier one, or a static segment's last refresh; all of them when none did, e.g.
     after a definition change)."""
 
-    def words(value: object) -> str:
-        return value_words(None if _missing(value) else value)
-
-    changed = [name for name in columns if words(now.get(name)) != words(then.get(name))]
-    shown = ", ".join(f"{name} is now {words(now.get(name))}" for name in changed or columns)
+    changed = [
+        name for name in columns if value_words(now.get(name)) != value_words(then.get(name))
+    ]
+    shown = ", ".join(f"{name} is now {value_words(now.get(name))}" for name in changed or columns)
     return f"no persona matches any more (was {persona}): {shown}"
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlglot import exp
 
 from segment_pipeline.compile.spec import LeafColumns
@@ -170,9 +172,21 @@ def _columns_of(leaves: Iterable[Attribute | CompanyAttribute]) -> list[str]:
     return names
 
 
+def is_missing(value: object) -> bool:
+    """Whether a value read from the engine is NULL (None, NaN, pandas' NA or NaT); a list
+    (an array, as pandas reads one) is a value, even an empty one."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return False
+    # pandas-stubs' isna overloads name scalar types only; at runtime it takes any cell.
+    return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
+
+
 def value_words(value: object) -> str:
-    """A value as a sentence shows it: text quoted, a missing value as `missing`."""
-    if value is None or (isinstance(value, float) and value != value):
+    """A value as a sentence shows it: text quoted, a list as its items in brackets
+    (`['hubspot', 'stripe']`), a missing value as `missing`."""
+    if isinstance(value, list | tuple | np.ndarray):
+        return f"[{', '.join(value_words(item) for item in value)}]"
+    if is_missing(value):
         return "missing"
     if isinstance(value, str):
         return repr(value)

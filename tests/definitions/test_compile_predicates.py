@@ -62,6 +62,19 @@ CASES = [
         "TRY_CAST(e.properties ->> '$.seats' AS DOUBLE) IN (1, 2.5)",
     ),
     (EVENT, "properties.seats IN ('1', '2')", "e", "(e.properties ->> '$.seats') IN ('1', '2')"),
+    (COMPANY, "list_contains(tech_stack, 'stripe')", "c", "ARRAY_CONTAINS(c.tech_stack, 'stripe')"),
+    (
+        COMPANY,
+        "NOT list_contains(tech_stack, 'stripe') AND tech_stack IS NOT NULL",
+        "c",
+        "NOT ARRAY_CONTAINS(c.tech_stack, 'stripe') AND NOT c.tech_stack IS NULL",
+    ),
+    (
+        COMPANY,
+        "list_has_any(tech_stack, ['hubspot', 'segment'])",
+        "c",
+        "(ARRAY_CONTAINS(c.tech_stack, 'hubspot') OR ARRAY_CONTAINS(c.tech_stack, 'segment'))",
+    ),
     (
         EVENT,
         "properties.seats * 2 > 5",
@@ -151,6 +164,36 @@ def test_runs_in_duckdb(source: str, expected_rows: list[str]):
             .from_("events AS e")
             .where(sqlglot.exp.func("coalesce", compiled, sqlglot.exp.false()))
             .order_by("e.event_id")
+        )
+        rows = connection.execute(query.sql(dialect="duckdb")).fetchall()
+    assert [row[0] for row in rows] == expected_rows
+
+
+@pytest.mark.parametrize(
+    ("source", "expected_rows"),
+    [
+        ("list_contains(tech_stack, 'stripe')", ["co1", "co3"]),
+        # NULL list: unknown, so NOT is unknown too (the leaf is false); an empty one: false.
+        ("NOT list_contains(tech_stack, 'stripe')", ["co2", "co4"]),
+        ("list_has_any(tech_stack, ['hubspot', 'zendesk'])", ["co1", "co2"]),
+        ("list_has_any(tech_stack, ['nothing'])", []),
+        ("tech_stack IS NULL", ["co5"]),
+        ("list_contains(tech_stack, 'Stripe')", []),
+    ],
+)
+def test_list_tests_run_in_duckdb(source: str, expected_rows: list[str]):
+    with duckdb.connect() as connection:
+        connection.execute("CREATE TABLE companies (company_id VARCHAR, tech_stack VARCHAR[])")
+        connection.execute(
+            """INSERT INTO companies VALUES ('co1', ['hubspot', 'stripe']), ('co2', ['zendesk']),
+            ('co3', ['stripe', 'stripe']), ('co4', []), ('co5', NULL)"""
+        )
+        compiled = compile_predicate(parse_predicate(source, COMPANY), table="c")
+        query = (
+            sqlglot.select("c.company_id")
+            .from_("companies AS c")
+            .where(sqlglot.exp.func("coalesce", compiled, sqlglot.exp.false()))
+            .order_by("c.company_id")
         )
         rows = connection.execute(query.sql(dialect="duckdb")).fetchall()
     assert [row[0] for row in rows] == expected_rows

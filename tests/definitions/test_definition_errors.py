@@ -653,6 +653,81 @@ CASES: list[tuple[str, dict[str, str], list[str]]] = [
         ],
     ),
     (
+        "a list attribute compared, ordered and given to a function",
+        {
+            "segments/a.yml": """
+            entity: company
+            where:
+              any:
+                - attribute: "tech_stack = 'stripe'"
+                - attribute: "length(tech_stack) > 2"
+            """,
+            "segments/b.yml": """
+            entity: contact
+            where: {company: "tech_stack IN ('stripe', 'segment')"}
+            """,
+        },
+        [
+            f"project/segments/a.yml: where.any[{n}].attribute: tech_stack is a list of text: "
+            "test what it holds with list_contains(tech_stack, 'x') or "
+            "list_has_any(tech_stack, ['x', 'y']), or whether it is known with tech_stack IS NULL"
+            for n in (0, 1)
+        ]
+        + [
+            "project/segments/b.yml: where.company: tech_stack is a list of text: test what it "
+            "holds with list_contains(tech_stack, 'x') or list_has_any(tech_stack, ['x', 'y']), "
+            "or whether it is known with tech_stack IS NULL"
+        ],
+    ),
+    (
+        "list tests on a column that is no list, and of values that are no text",
+        {
+            "segments/a.yml": """
+            entity: company
+            where:
+              all:
+                - attribute: "list_contains(industry, 'saas')"
+                - attribute: "NOT list_contains(tech_stack, 3)"
+                - attribute: "list_has_any(tech_stack, 'stripe')"
+                - attribute: "list_contains(lower(name), 'a')"
+            """,
+        },
+        [
+            "project/segments/a.yml: where.all[0].attribute: list_contains reads a list column, "
+            "and industry is text: compare it with = or IN instead, or declare it list<text> "
+            "in sources.yml",
+            "project/segments/a.yml: where.all[1].attribute: tech_stack is a list of text: look "
+            "for a text in quotes, such as list_contains(tech_stack, 'x'), not 3",
+            "project/segments/a.yml: where.all[2].attribute: tech_stack is a list of text: "
+            "list_has_any looks for texts in quotes, such as list_has_any(tech_stack, ['a', 'b'])",
+            "project/segments/a.yml: where.all[3].attribute: list_contains reads a list column "
+            "(a list<text> attribute or an entity model's list column) first, such as "
+            "list_contains(tech_stack, 'x')",
+        ],
+    ),
+    (
+        "a list of values anywhere but list_has_any",
+        {
+            "segments/a.yml": """
+            entity: company
+            where: {attribute: "coalesce(['a'], tech_stack) IS NULL"}
+            """
+        },
+        [
+            "project/segments/a.yml: where.attribute: a list of values such as ['a'] is only "
+            "allowed as the second argument of list_has_any"
+        ],
+    ),
+    (
+        "a column type sources.yml does not know",
+        {"sources.yml": "companies:\n  columns: {tags: list<integer>}\n"},
+        [
+            "project/sources.yml: companies.columns.tags: must be 'text', 'integer', 'double', "
+            "'boolean', 'date', 'timestamp' or 'list<text>', got 'list<integer>' "
+            "(did you mean integer?)"
+        ],
+    ),
+    (
         "journey on an unknown segment",
         {
             "segments/big.yml": BIG,

@@ -213,7 +213,7 @@ def test_a_tag_test_renders_for_each_engine(write: Write, project_dir: Path):
 @pytest.mark.parametrize(
     "predicate", ["list_contains(industry, 'x')", "list_contains(properties.tags, 'x')"]
 )
-def test_list_contains_needs_a_model_column(write: Write, project_dir: Path, predicate: str):
+def test_list_contains_needs_a_list_column(write: Write, project_dir: Path, predicate: str):
     write("segments/tagged.yml", f'entity: company\nwhere: {{attribute: "{predicate}"}}\n')
     _, lines = validate_project(project_dir)
-    assert len(lines) == 1 and "list_contains reads a list column of an entity model" in lines[0]
+    assert len(lines) == 1 and "list_contains reads a list column" in lines[0]

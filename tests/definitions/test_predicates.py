@@ -14,7 +14,8 @@ from segment_pipeline.definitions.sources import ColumnType
 
 FUNCTIONS = (
     "abs, cast, coalesce, day, dayofmonth, dayofweek, dayofyear, extract, hour, length, "
-    "list_contains, lower, month, quarter, round, trim, try_cast, upper, week, year"
+    "list_contains, list_has_any, lower, month, quarter, round, trim, try_cast, upper, week, "
+    "year"
 )
 
 COMPANY = PredicateScope(

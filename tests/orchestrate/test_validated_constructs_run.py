@@ -52,7 +52,8 @@ COMPANY_PREDICATES = [
     "dayofweek(founded_on) >= 0 AND dayofyear(founded_on) >= 1",
     "extract(year FROM founded_on) > 1900 AND try_cast(employee_count AS DOUBLE) > 0",
     "coalesce(industry, NULL) IS NULL OR true",
-    "tech_stack IS NOT NULL OR industry = 'saas'",
+    "tech_stack IS NULL OR NOT list_contains(tech_stack, 'stripe') "
+    "OR list_has_any(tech_stack, ['hubspot', 'segment'])",
 ]
 CONTACT_PREDICATES = [
     "contact_id IN ('ct_00001', 'ct_00002') OR company_id IS NOT NULL",

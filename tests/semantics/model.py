@@ -221,6 +221,29 @@ class IsNull:
 
 
 @dataclass(frozen=True)
+class ListContains:
+    """`list_contains(column, 'x')`, or with several values `list_has_any(column, [...])`:
+    whether a list attribute holds the text (any of the texts). A NULL list is unknown
+    (NULL), as any other missing attribute; an empty list holds nothing."""
+
+    column: str
+    values: tuple[str, ...]
+
+    def sql(self) -> str:
+        if len(self.values) == 1:
+            return f"list_contains({self.column}, {_sql_literal(self.values[0])})"
+        listed = ", ".join(_sql_literal(value) for value in self.values)
+        return f"list_has_any({self.column}, [{listed}])"
+
+    def evaluate(self, row: Mapping[str, object]) -> Truth:
+        held = _read(row, self.column)
+        if held is None:
+            return None
+        assert isinstance(held, tuple)
+        return any(value in held for value in self.values)
+
+
+@dataclass(frozen=True)
 class And:
     left: Predicate
     right: Predicate
@@ -262,7 +285,7 @@ class NotP:
         return None if value is None else not value
 
 
-Predicate = Compare | In | Between | IsNull | And | Or | NotP
+Predicate = Compare | In | Between | IsNull | ListContains | And | Or | NotP
 
 
 # --------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from .model import (
     LastDays,
     LastEvent,
     Like,
+    ListContains,
     Not,
     NotP,
     Or,
@@ -68,11 +69,21 @@ SPELLINGS = ("Z", "+00:00", "", "+02:00")
 EMPTY_COMPANY = ("", "absent", "null")
 
 SOURCES_YML = {
-    "companies": {"columns": {"employee_count": "integer", "country": "text"}},
+    "companies": {
+        "columns": {"employee_count": "integer", "country": "text", "tech_stack": "list<text>"}
+    },
     "contacts": {
-        "columns": {"company_id": "text", "seniority": "text", "signed_up_at": "timestamp"}
+        "columns": {
+            "company_id": "text",
+            "seniority": "text",
+            "signed_up_at": "timestamp",
+            "interests": "list<text>",
+        }
     },
 }
+#: List attribute values: missing, empty, one or more texts, a repeated text.
+TECH_STACKS = (None, (), ("stripe",), ("hubspot", "stripe"), ("hubspot",), ("segment", "segment"))
+INTERESTS = (None, (), ("ai",), ("ai", "data"), ("data",))
 
 
 @dataclass(frozen=True)
@@ -215,11 +226,13 @@ def histories(draw: st.DrawFn) -> tuple[tuple[date, ...], History]:
     company_attributes: dict[str, st.SearchStrategy[object]] = {
         "employee_count": st.sampled_from([None, 50, 500, 1000]),
         "country": st.sampled_from([None, "GB", "US", "FR"]),
+        "tech_stack": st.sampled_from(TECH_STACKS),
     }
     contact_attributes: dict[str, st.SearchStrategy[object]] = {
         "company_id": st.sampled_from([*companies, None]),
         "seniority": st.sampled_from([None, "vp", "cxo", "ic"]),
         "signed_up_at": st.one_of(st.none(), st.sampled_from(instants(days))),
+        "interests": st.sampled_from(INTERESTS),
     }
     history = History(
         companies=tuple(draw(versions(days, companies, company_attributes))),
@@ -245,6 +258,12 @@ _COMPANY_PREDICATES: list[Predicate] = [
     NotP(Compare("country", "=", "US")),
     And(Compare("employee_count", ">=", 500), In("country", ("GB", "US"))),
     Or(Compare("employee_count", "=", 50), Compare("country", "=", "FR")),
+    ListContains("tech_stack", ("stripe",)),
+    NotP(ListContains("tech_stack", ("stripe",))),
+    ListContains("tech_stack", ("hubspot", "segment")),
+    IsNull("tech_stack"),
+    And(ListContains("tech_stack", ("hubspot",)), Compare("country", "=", "GB")),
+    Or(NotP(ListContains("tech_stack", ("segment",))), Compare("employee_count", ">=", 500)),
 ]
 _CONTACT_PREDICATES: list[Predicate] = [
     Compare("seniority", "=", "vp"),
@@ -255,6 +274,9 @@ _CONTACT_PREDICATES: list[Predicate] = [
     Compare("seniority", "<>", "ic"),
     NotP(In("seniority", ("vp", "cxo"))),
     Or(Compare("seniority", "=", "cxo"), Compare("company_id", "=", "co2")),
+    ListContains("interests", ("ai",)),
+    NotP(ListContains("interests", ("ai", "data"))),
+    IsNull("interests", negated=True),
 ]
 _EVENT_PREDICATES: list[Predicate] = [
     Compare("properties.plan", "=", "pro"),
@@ -558,13 +580,17 @@ def _version_row(entity: str, version: Version) -> dict[str, object]:
     }
     if version.is_deleted:
         row["is_deleted"] = True
-    row.update(
-        {
-            name: value.isoformat() if isinstance(value, datetime) else value
-            for name, value in version.attributes.items()
-        }
-    )
+    row.update({name: _json_value(value) for name, value in version.attributes.items()})
     return row
+
+
+def _json_value(value: object) -> object:
+    """An attribute as a JSON lines file carries it: a timestamp as text, a list as an array."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def _event_row(event: Event) -> dict[str, object]:

@@ -56,6 +56,9 @@ class Case:
     events: tuple[Event, ...]
     joined_at: datetime | None
     signed_up_at: datetime | None = None
+    #: Later versions of co1 and ct1: (updated_at, the attributes that change then).
+    company_changes: tuple[tuple[datetime, dict[str, object]], ...] = ()
+    contact_changes: tuple[tuple[datetime, dict[str, object]], ...] = ()
 
 
 CASES = [
@@ -346,6 +349,79 @@ not: {event: plan_viewed, where: "properties.plan.tier IS NULL"}
 """,
         (ev(1, "plan_viewed", at(1, 9), plan="pro"),),
         None,
+    ),
+    Case(
+        "list-contains-joins-at-the-version-that-adds-the-text",
+        """
+company: "list_contains(tech_stack, 'stripe')"
+""",
+        (),
+        at(1, 9),
+        company_changes=(
+            (at(0, 9), {"tech_stack": ("hubspot",)}),
+            (at(1, 9), {"tech_stack": ("hubspot", "stripe")}),
+            (at(2, 9), {"tech_stack": ("stripe", "segment")}),
+        ),
+    ),
+    Case(
+        "list-contains-leaves-when-the-text-is-dropped",
+        """
+attribute: "list_contains(interests, 'ai')"
+""",
+        (),
+        None,
+        contact_changes=((at(0, 9), {"interests": ("ai",)}), (at(2, 9), {"interests": ("data",)})),
+    ),
+    Case(
+        "not-list-contains-of-a-missing-list-is-false",
+        """
+attribute: "NOT list_contains(interests, 'ai')"
+""",
+        (),
+        None,
+    ),
+    Case(
+        "a-not-condition-over-list-contains-of-a-missing-list-holds",
+        """
+not: {attribute: "list_contains(interests, 'ai')"}
+""",
+        (),
+        START,
+    ),
+    Case(
+        "an-empty-list-holds-nothing",
+        """
+attribute: "NOT list_contains(interests, 'ai')"
+""",
+        (),
+        at(1, 9),
+        contact_changes=((at(0, 9), {"interests": ("ai",)}), (at(1, 9), {"interests": ()})),
+    ),
+    Case(
+        "list-has-any-holds-while-any-of-the-texts-is-there",
+        """
+attribute: "list_has_any(interests, ['ai', 'data'])"
+""",
+        (),
+        at(2, 9),
+        contact_changes=(
+            (at(0, 9), {"interests": ("data",)}),
+            (at(1, 9), {"interests": ("ml",)}),
+            (at(2, 9), {"interests": ("ai", "ml")}),
+            (at(3, 9), {"interests": ("ml", "data")}),
+        ),
+    ),
+    Case(
+        "a-list-attribute-that-becomes-missing-is-null",
+        """
+all:
+  - attribute: "interests IS NULL"
+  - company: "tech_stack IS NOT NULL"
+""",
+        (),
+        at(2, 9),
+        company_changes=((at(0, 0), {"tech_stack": ()}),),
+        contact_changes=((at(0, 9), {"interests": ("ai",)}), (at(2, 9), {"interests": None})),
     ),
 ]
 
@@ -748,11 +824,22 @@ regularly: {event: app_opened, period_days: 1, periods: 2, at_least: 2}
 ]
 
 
+def _versions(
+    key: str, first: dict[str, object], changes: tuple[tuple[datetime, dict[str, object]], ...]
+) -> tuple[Version, ...]:
+    """The record from START, then each change from its instant (landed that day)."""
+    versions, attributes = [Version(key, START, DAYS[0], attributes=first)], first
+    for instant, changed in changes:
+        attributes = {**attributes, **changed}
+        versions.append(Version(key, instant, instant.date(), attributes=attributes))
+    return tuple(versions)
+
+
 def history(case: Case) -> History:
-    contact = {"company_id": "co1", "signed_up_at": case.signed_up_at}
+    contact: dict[str, object] = {"company_id": "co1", "signed_up_at": case.signed_up_at}
     return History(
-        companies=(Version("co1", START, DAYS[0], attributes={"employee_count": 500}),),
-        contacts=(Version("ct1", START, DAYS[0], attributes=contact),),
+        companies=_versions("co1", {"employee_count": 500}, case.company_changes),
+        contacts=_versions("ct1", contact, case.contact_changes),
         events=case.events,
     )
 

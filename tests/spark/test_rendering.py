@@ -15,13 +15,17 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from sqlglot import exp
+from sqlglot import exp, parse_one
 from sqlglot.errors import ErrorLevel
 
+from segment_pipeline.compile.predicates import compile_predicate
+from segment_pipeline.definitions.predicates import PredicateScope, parse_predicate
+from segment_pipeline.definitions.sources import ColumnType
 from segment_pipeline.generate import generate_landing
 from segment_pipeline.orchestrate.launch import refresh_static, run_partitions
 from segment_pipeline.settings import Settings
-from segment_pipeline.warehouse.duckdb_engine import DuckDBWarehouse
+from segment_pipeline.sql import TextList
+from segment_pipeline.warehouse.duckdb_engine import DuckDBWarehouse, PipelineDuckDB
 from segment_pipeline.warehouse.engine import Warehouse
 from segment_pipeline.warehouse.spark_sql import spark_sql
 
@@ -121,3 +125,56 @@ def test_every_statement_of_a_full_run_renders_for_spark(tmp_path, captured, mon
     assert not failures, f"{len(failures)} statements do not render:\n" + "\n".join(
         dict.fromkeys(failures)
     )
+
+
+LIST_SCOPE = PredicateScope(
+    "company attributes", {"tech_stack": ColumnType.LIST_TEXT}, {"company_tags": ("tags",)}
+)
+
+
+@pytest.mark.parametrize(
+    ("predicate", "duckdb", "spark"),
+    [
+        (
+            "list_contains(tech_stack, 'stripe')",
+            "ARRAY_CONTAINS(v.tech_stack, 'stripe')",
+            "ARRAY_CONTAINS(v.tech_stack, 'stripe')",
+        ),
+        (
+            "NOT list_contains(tech_stack, 'it''s')",
+            "NOT ARRAY_CONTAINS(v.tech_stack, 'it''s')",
+            "NOT ARRAY_CONTAINS(v.tech_stack, 'it\\'s')",
+        ),
+        (
+            "list_has_any(tech_stack, ['hubspot', 'segment'])",
+            "(ARRAY_CONTAINS(v.tech_stack, 'hubspot') OR ARRAY_CONTAINS(v.tech_stack, 'segment'))",
+            "(ARRAY_CONTAINS(v.tech_stack, 'hubspot') OR ARRAY_CONTAINS(v.tech_stack, 'segment'))",
+        ),
+        (
+            "NOT list_has_any(company_tags.tags, ['a'])",
+            "NOT (ARRAY_CONTAINS(v.\"company_tags.tags\", 'a'))",
+            "NOT (ARRAY_CONTAINS(v.`company_tags.tags`, 'a'))",
+        ),
+    ],
+)
+def test_list_tests_render_for_each_engine(predicate: str, duckdb: str, spark: str) -> None:
+    """list_contains is sqlglot's ArrayContains, ARRAY_CONTAINS on both engines;
+    list_has_any is compiled to one list_contains per value (sqlglot would write its own
+    node as DuckDB's `&&`, which Spark lacks)."""
+    compiled = compile_predicate(parse_predicate(predicate, LIST_SCOPE), table="v")
+    assert compiled.sql(dialect=PipelineDuckDB) == duckdb
+    rendered = spark_sql(compiled.copy(), unsupported_level=ErrorLevel.RAISE)
+    assert rendered == spark
+    assert parse_one(rendered, read="spark").sql("spark") == spark
+
+
+def test_reading_a_list_renders_as_each_engine_parses_json() -> None:
+    """The ingestion's list<text> typing: DuckDB's JSON functions, Spark's from_json after
+    a check of the text's shape (the quarantine parity suite runs both)."""
+    node = TextList(this=exp.column("tags", "s"))
+    duckdb = node.sql(dialect=PipelineDuckDB)
+    assert "JSON_VALID(s.tags)" in duckdb and "s.tags ->> '$[*]'" in duckdb
+    spark = spark_sql(node.copy(), unsupported_level=ErrorLevel.RAISE)
+    assert spark.startswith("CASE WHEN s.tags RLIKE '^")
+    assert spark.endswith("THEN FROM_JSON(s.tags, 'array<string>') END")
+    parse_one(spark, read="spark")
