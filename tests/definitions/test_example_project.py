@@ -126,3 +126,21 @@ def test_example_models_cover_scores_tags_and_a_model_reading_a_model():
         "tier_a_leaders": ("fit_tiers",),
         "top_fit_accounts": ("company_fit",),
     }
+
+
+def test_example_tests_a_list_attribute_with_both_list_functions():
+    from sqlglot import exp
+
+    from segment_pipeline.definitions.sources import ColumnType
+
+    project = load_project(EXAMPLE_PROJECT)
+    assert project.sources.companies.columns["tech_stack"] == ColumnType.LIST_TEXT
+    leaves = [
+        node.predicate.expression
+        for node in _walk(project.segments["stripe_on_hubspot"].where)
+        if isinstance(node, Attribute)
+    ]
+    kinds = (exp.ArrayContains, exp.ArrayOverlaps)
+    tests = [test for leaf in leaves for test in leaf.find_all(*kinds)]
+    assert {type(test) for test in tests} == set(kinds)
+    assert {test.this.name for test in tests} == {"tech_stack"}
