@@ -231,10 +231,18 @@ class SparkWarehouse(Warehouse):
             previous.unpersist()
 
     def _ordered(self, table: str, rows: exp.Query) -> exp.Select:
-        """The rows in the table's column order (partition column last, as Spark keeps it)."""
-        return exp.select(*(exp.column(c, quoted=True) for c in self.columns(table))).from_(
-            rows.subquery("rows", copy=False)
-        )
+        """The rows in the table's column order (partition column last, as Spark keeps it).
+        A column the rows leave out is NULL, as DuckDB's INSERT naming its columns gives
+        (contacts without a declared `company_id` still fill `contacts_history`)."""
+        given = set(rows.named_selects)
+        types = self.column_types(table)
+        columns = [
+            exp.column(name, quoted=True)
+            if "*" in given or name in given
+            else exp.alias_(exp.cast(exp.null(), types[name]), name, quoted=True)
+            for name in self.columns(table)
+        ]
+        return exp.select(*columns).from_(rows.subquery("rows", copy=False))
 
     def replace_rows(self, table: str, where: exp.Expr, rows: exp.Query) -> None:
         partition = self._partition_column(table)

@@ -143,3 +143,18 @@ def test_a_reopened_spark_warehouse_reads_what_it_wrote(tmp_path, spark_session)
     assert table_rows(spark, "events") == emptied
     for table in ("quarantine", "companies_history", "contacts_history"):
         assert table_rows(spark, table) == written[table]
+
+
+def test_spark_ingests_contacts_without_a_company_as_duckdb(tmp_path, spark_session):
+    """A `sources.yml` whose contacts declare no `company_id` (SPEC 4.1 allows it): the
+    contacts' history holds NULL companies on both engines, not a failed ingestion."""
+    landing = tmp_path / "landing"
+    write_landing(landing)
+    contacts = dict(SOURCES["contacts"]["columns"])
+    del contacts["company_id"]
+    declared = {**SOURCES, "contacts": {"columns": contacts}}
+    duckdb = ingest(tmp_path / "duckdb", landing, "duckdb", declared)
+    spark = ingest(tmp_path / "spark", landing, "spark", declared)
+    rows = table_rows(duckdb, "contacts_history")
+    assert rows, "contacts were kept"
+    assert table_rows(spark, "contacts_history") == rows
