@@ -17,13 +17,9 @@ from sqlglot import exp
 
 from segment_pipeline.compile.predicates import compile_predicate, json_path
 from segment_pipeline.compile.visible import with_companies
-from segment_pipeline.definitions.conditions import (
-    Aggregate,
-    EventCondition,
-    Window,
-    event_filters,
-    iter_leaves,
-)
+from segment_pipeline.definitions.condition_parts import Window
+from segment_pipeline.definitions.conditions import event_filters, iter_leaves
+from segment_pipeline.definitions.event_conditions import Aggregate, EventCondition
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.sql import col, lit
 

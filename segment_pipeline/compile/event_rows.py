@@ -22,9 +22,9 @@ from segment_pipeline.compile.spec import (
     TimelineSpec,
     bounds_hold,
 )
-from segment_pipeline.definitions.conditions import (
+from segment_pipeline.definitions.condition_parts import Count
+from segment_pipeline.definitions.event_conditions import (
     Aggregate,
-    Count,
     EventCondition,
     EventSequence,
     FirstEvent,

@@ -16,11 +16,8 @@ from segment_pipeline.compile.spec import (
     TimelineSpec,
     count_holds,
 )
-from segment_pipeline.definitions.conditions import (
-    Count,
-    EventCondition,
-    Window,
-)
+from segment_pipeline.definitions.condition_parts import Count, Window
+from segment_pipeline.definitions.event_conditions import EventCondition
 from segment_pipeline.sql import col, lit, template
 
 

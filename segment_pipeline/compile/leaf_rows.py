@@ -33,18 +33,20 @@ from segment_pipeline.compile.spec import (
 from segment_pipeline.compile.splits import in_split
 from segment_pipeline.compile.visible import FOREVER
 from segment_pipeline.definitions.conditions import (
-    Aggregate,
     Attribute,
     AttributeAge,
     CompanyAttribute,
+    InSegment,
+    Leaf,
+    Split,
+)
+from segment_pipeline.definitions.event_conditions import (
+    Aggregate,
     EventSequence,
     FirstEvent,
-    InSegment,
     LastEvent,
-    Leaf,
     Regularly,
     Restarted,
-    Split,
 )
 from segment_pipeline.sql import col, lit, template, union
 

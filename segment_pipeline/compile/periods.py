@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlglot import exp
 
 from segment_pipeline.compile.event_pass import TimeRange
-from segment_pipeline.definitions.conditions import Regularly
+from segment_pipeline.definitions.event_conditions import Regularly
 from segment_pipeline.sql import lit
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from segment_pipeline.definitions.conditions import Predicate
+from segment_pipeline.definitions.condition_parts import Predicate
 from segment_pipeline.definitions.predicates import property_path
 
 _COMPARISONS = (

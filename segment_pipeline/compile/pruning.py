@@ -24,18 +24,20 @@ from segment_pipeline.compile.relations import (
 from segment_pipeline.compile.spec import EXISTS, TimelineSpec, company_holds, holds
 from segment_pipeline.compile.splits import in_split
 from segment_pipeline.compile.visible import landed_rows_since
+from segment_pipeline.definitions.condition_parts import Window
 from segment_pipeline.definitions.conditions import (
     Attribute,
     AttributeAge,
     CompanyAttribute,
+    InSegment,
+    Split,
+    event_filters,
+)
+from segment_pipeline.definitions.event_conditions import (
     EventCondition,
     EventSequence,
-    InSegment,
     Regularly,
-    Split,
-    Window,
     change_window,
-    event_filters,
 )
 from segment_pipeline.sql import col, lit, template, union
 

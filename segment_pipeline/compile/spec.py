@@ -16,21 +16,23 @@ from sqlglot import exp
 from segment_pipeline.compile.predicates import compile_predicate
 from segment_pipeline.compile.relations import changed_table, versions_table
 from segment_pipeline.compile.visible import FOREVER
+from segment_pipeline.definitions.condition_parts import Count
 from segment_pipeline.definitions.conditions import (
-    Aggregate,
     AllOf,
     AnyOf,
     Attribute,
-    Bounds,
     CompanyAttribute,
     Condition,
-    Count,
-    EventCondition,
     Leaf,
     Not,
+    iter_leaves,
+)
+from segment_pipeline.definitions.event_conditions import (
+    Aggregate,
+    Bounds,
+    EventCondition,
     Regularly,
     Restarted,
-    iter_leaves,
 )
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.sql import col, lit

@@ -17,26 +17,27 @@ import hashlib
 import json
 from collections.abc import Mapping
 
+from segment_pipeline.definitions.condition_parts import Count, Window
 from segment_pipeline.definitions.conditions import (
-    Aggregate,
     AllOf,
     AnyOf,
     Attribute,
     AttributeAge,
-    Bounds,
     CompanyAttribute,
     Condition,
-    Count,
+    InSegment,
+    Not,
+    Split,
+)
+from segment_pipeline.definitions.event_conditions import (
+    Aggregate,
+    Bounds,
     EventCondition,
     EventSequence,
     FirstEvent,
-    InSegment,
     LastEvent,
-    Not,
     Regularly,
     Restarted,
-    Split,
-    Window,
 )
 
 #: Hex digits kept from the sha256 of the canonical JSON.

@@ -9,13 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from segment_pipeline.definitions.conditions import (
-    Bounds,
-    ComparisonOp,
-    Count,
-    Predicate,
-    Window,
-)
+from segment_pipeline.definitions.condition_parts import ComparisonOp, Count, Predicate, Window
+from segment_pipeline.definitions.event_conditions import Bounds
 from segment_pipeline.definitions.predicates import PredicateScope, parse_predicate
 from segment_pipeline.definitions.sources import EntityType
 from segment_pipeline.definitions.yaml_files import (

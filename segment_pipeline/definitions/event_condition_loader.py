@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TypedDict, TypeGuard
 
+from segment_pipeline.definitions.condition_parts import ComparisonOp
 from segment_pipeline.definitions.condition_values import (
     COUNT_KEYS,
     NEEDS_EVENT,
@@ -17,11 +18,10 @@ from segment_pipeline.definitions.condition_values import (
     positive_whole,
     whole,
 )
-from segment_pipeline.definitions.conditions import (
+from segment_pipeline.definitions.conditions import Condition
+from segment_pipeline.definitions.event_conditions import (
     Aggregate,
     AggregateFunction,
-    ComparisonOp,
-    Condition,
     EventCondition,
     EventSequence,
     FirstEvent,

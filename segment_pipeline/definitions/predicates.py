@@ -17,7 +17,7 @@ import sqlglot
 from sqlglot import Token, TokenType, exp
 from sqlglot.errors import ParseError, TokenError
 
-from segment_pipeline.definitions.conditions import PREDICATE_DIALECT, Predicate
+from segment_pipeline.definitions.condition_parts import PREDICATE_DIALECT, Predicate
 from segment_pipeline.definitions.sources import ColumnType
 from segment_pipeline.definitions.yaml_files import did_you_mean
 from segment_pipeline.errors import PredicateError

@@ -19,13 +19,13 @@ from sqlglot import exp
 
 from segment_pipeline.definitions.canonical import canonical_condition, to_json, version_of
 from segment_pipeline.definitions.condition_loader import load_condition
+from segment_pipeline.definitions.condition_parts import Predicate
 from segment_pipeline.definitions.condition_values import ConditionContext
 from segment_pipeline.definitions.conditions import (
     Attribute,
     CompanyAttribute,
     Condition,
     InSegment,
-    Predicate,
     iter_leaves,
 )
 from segment_pipeline.definitions.models import Model

@@ -23,16 +23,14 @@ from segment_pipeline.definitions.conditions import (
     AttributeAge,
     CompanyAttribute,
     Condition,
-    EventCondition,
     InSegment,
     Leaf,
     Not,
-    Regularly,
-    Restarted,
     Split,
     describe_leaf,
     iter_leaves,
 )
+from segment_pipeline.definitions.event_conditions import EventCondition, Regularly, Restarted
 
 #: (path, leaf, whether the leaf *holds*: true when it fails under a `not`).
 Culprit = tuple[str, Leaf, bool]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from segment_pipeline.compile.spec import EXISTS, TimelineSpec
-from segment_pipeline.definitions.conditions import EventCondition, InSegment, describe_leaf
+from segment_pipeline.definitions.conditions import InSegment, describe_leaf
+from segment_pipeline.definitions.event_conditions import EventCondition
 from segment_pipeline.explain.flips import Flip
 
 EXISTS_PATH = "exists"

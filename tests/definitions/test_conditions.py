@@ -8,20 +8,18 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from segment_pipeline.definitions.condition_parts import Count, Window
 from segment_pipeline.definitions.conditions import (
     AllOf,
     AnyOf,
     Attribute,
     CompanyAttribute,
-    Count,
-    EventCondition,
-    EventSequence,
     InSegment,
     Not,
-    Window,
     describe_leaf,
     iter_leaves,
 )
+from segment_pipeline.definitions.event_conditions import EventCondition, EventSequence
 from segment_pipeline.definitions.predicates import (
     PredicateScope,
     event_scope,

@@ -6,22 +6,24 @@ import re
 from pathlib import Path
 
 from segment_pipeline.definitions.conditions import (
-    Aggregate,
     AllOf,
     AnyOf,
     Attribute,
     AttributeAge,
     CompanyAttribute,
     Condition,
-    EventCondition,
-    EventSequence,
-    FirstEvent,
     InSegment,
-    LastEvent,
     Not,
     Split,
 )
 from segment_pipeline.definitions.destinations import CsvDestination, WebhookDestination
+from segment_pipeline.definitions.event_conditions import (
+    Aggregate,
+    EventCondition,
+    EventSequence,
+    FirstEvent,
+    LastEvent,
+)
 from segment_pipeline.definitions.project import load_project
 from segment_pipeline.definitions.validate import validate_project
 

@@ -22,7 +22,8 @@ from click.testing import CliRunner
 from segment_pipeline.cli import main
 from segment_pipeline.definitions.condition_loader import CONDITION_KEYS
 from segment_pipeline.definitions.condition_values import COUNT_KEYS, WINDOW_KEYS
-from segment_pipeline.definitions.conditions import EventCondition, iter_leaves
+from segment_pipeline.definitions.conditions import iter_leaves
+from segment_pipeline.definitions.event_conditions import EventCondition
 from segment_pipeline.definitions.predicates import ALLOWED_FUNCTIONS, ALLOWED_NODES
 from segment_pipeline.definitions.project import load_project
 from segment_pipeline.definitions.sources import ColumnType, Sources
