@@ -18,126 +18,24 @@ from sqlglot import Token, TokenType, exp
 from sqlglot.errors import ParseError, TokenError
 
 from segment_pipeline.definitions.condition_parts import PREDICATE_DIALECT, Predicate
+from segment_pipeline.definitions.predicate_rules import (
+    ALLOWED_FUNCTION_NAMES,
+    ALLOWED_FUNCTIONS,
+    ALLOWED_NODES,
+    BOOLEAN_ROOTS,
+    CAST_TYPES,
+    COMPARISONS,
+    EVENT_COLUMNS,
+    EXTRACT_PARTS,
+    LIST_TESTS,
+    MAX_LENGTH,
+    NUMERIC,
+    PROPERTIES,
+    STRING_FORMS,
+)
 from segment_pipeline.definitions.sources import ColumnType
 from segment_pipeline.definitions.yaml_files import did_you_mean
 from segment_pipeline.errors import PredicateError
-
-#: Event predicates see these columns besides `properties.<key>` (SPEC 4.1).
-EVENT_COLUMNS: dict[str, ColumnType] = {
-    "event_name": ColumnType.TEXT,
-    "occurred_at": ColumnType.TIMESTAMP,
-}
-
-#: The table name under which event properties are written: `properties.plan`.
-PROPERTIES = "properties"
-
-#: Scalar functions a predicate may call, by sqlglot class.
-ALLOWED_FUNCTIONS: tuple[type[exp.Expr], ...] = (
-    exp.Coalesce,
-    exp.Lower,
-    exp.Upper,
-    exp.Trim,
-    exp.Length,
-    exp.Abs,
-    exp.Round,
-    exp.Year,
-    exp.Quarter,
-    exp.Month,
-    exp.Week,
-    exp.Day,
-    exp.DayOfMonth,
-    exp.DayOfWeek,
-    exp.DayOfYear,
-    exp.Hour,
-    exp.Extract,
-    exp.Cast,
-    exp.TryCast,
-    # list_contains(<list>, 'x') and list_has_any(<list>, ['x', 'y']): a list<text>
-    # attribute or a model's list column holds the text, or one of the texts (SPEC 4.4).
-    exp.ArrayContains,
-    exp.ArrayOverlaps,
-)
-ALLOWED_FUNCTION_NAMES = (
-    "abs, cast, coalesce, day, dayofmonth, dayofweek, dayofyear, extract, hour, length, "
-    "list_contains, list_has_any, lower, month, quarter, round, trim, try_cast, upper, week, "
-    "year"
-)
-
-#: Operators and building blocks: everything else is refused.
-ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
-    exp.Paren,
-    exp.And,
-    exp.Or,
-    exp.Not,
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.NullSafeEQ,
-    exp.NullSafeNEQ,
-    exp.Add,
-    exp.Sub,
-    exp.Mul,
-    exp.Div,
-    exp.Mod,
-    exp.Neg,
-    exp.DPipe,
-    exp.Is,
-    exp.In,
-    exp.Like,
-    exp.ILike,
-    exp.Escape,
-    exp.Between,
-    exp.Case,
-    exp.If,
-    exp.Literal,
-    exp.Boolean,
-    exp.Null,
-    exp.Column,
-)
-
-#: Longer than any predicate a person writes; stops pathological input early.
-MAX_LENGTH = 4000
-
-_STRING_FORMS = (
-    exp.RawString,
-    exp.National,
-    exp.ByteString,
-    exp.HexString,
-    exp.BitString,
-    exp.UnicodeString,
-)
-_EXTRACT_PARTS = {"year", "quarter", "month", "week", "day", "dayofweek", "dow", "doy", "hour"}
-_CAST_TYPES = (
-    "text",
-    "varchar",
-    "int",
-    "bigint",
-    "smallint",
-    "double",
-    "float",
-    "decimal",
-    "boolean",
-    "date",
-    "timestamp",
-    "timestampntz",
-)
-_NUMERIC = {ColumnType.INTEGER, ColumnType.DOUBLE}
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
-_BOOLEAN_ROOTS = (
-    exp.Predicate,
-    exp.Connector,
-    exp.Not,
-    exp.Boolean,
-    exp.Escape,
-    exp.Case,
-    exp.ArrayContains,
-    exp.ArrayOverlaps,
-)
-#: The tests of what a list holds: their first argument is the list.
-_LIST_TESTS = (exp.ArrayContains, exp.ArrayOverlaps)
 
 
 def property_path(node: exp.Expr) -> tuple[str, ...] | None:
@@ -251,7 +149,7 @@ def _check_statement(tree: exp.Expr) -> None:
 def _check_boolean(tree: exp.Expr, scope: PredicateScope) -> None:
     """The whole predicate must be true or false, not a number or a text."""
     root = tree.unnest()
-    if isinstance(root, _BOOLEAN_ROOTS):
+    if isinstance(root, BOOLEAN_ROOTS):
         return
     if isinstance(root, exp.Column) and _column_type(root, scope) in {ColumnType.BOOLEAN, None}:
         return
@@ -287,19 +185,19 @@ def _check_node(node: exp.Expr, scope: PredicateScope) -> None:
             raise PredicateError("IN takes a list of values such as ('GB', 'US'), not a query")
         if not node.expressions:
             raise PredicateError("IN needs at least one value, such as ('GB', 'US')")
-    elif isinstance(node, _STRING_FORMS):
+    elif isinstance(node, STRING_FORMS):
         raise PredicateError(f"write text in single quotes such as 'GB', not {node.sql()}")
     elif isinstance(node, exp.Var):
-        if not isinstance(node.parent, exp.Extract) or node.name.lower() not in _EXTRACT_PARTS:
+        if not isinstance(node.parent, exp.Extract) or node.name.lower() not in EXTRACT_PARTS:
             raise PredicateError(f"{node.name!r} is not a column or a date part")
     elif isinstance(node, exp.DataType | exp.DataTypeParam):
-        if isinstance(node, exp.DataType) and not node.is_type(*_CAST_TYPES):
+        if isinstance(node, exp.DataType) and not node.is_type(*CAST_TYPES):
             raise PredicateError(f"casting to {node.sql()} is not allowed")
     elif isinstance(node, exp.Anonymous):
         raise PredicateError(
             f"unknown function {node.name}(); allowed functions: {ALLOWED_FUNCTION_NAMES}"
         )
-    elif isinstance(node, _LIST_TESTS):
+    elif isinstance(node, LIST_TESTS):
         _check_list_test(node, scope)
     elif isinstance(node, exp.Array):
         if not isinstance(node.parent, exp.ArrayOverlaps) or node.arg_key != "expression":
@@ -390,7 +288,7 @@ def _check_lists(tree: exp.Expr, scope: PredicateScope) -> None:
         if _column_type(column, scope) is not ColumnType.LIST_TEXT:
             continue
         child, parent = _outside_parens(column)
-        if isinstance(parent, _LIST_TESTS) and parent.this is child:
+        if isinstance(parent, LIST_TESTS) and parent.this is child:
             continue
         if isinstance(parent, exp.Is) and parent.this is child and parent.expression.key == "null":
             continue
@@ -459,7 +357,7 @@ def _column_type(column: exp.Column, scope: PredicateScope) -> ColumnType | None
 
 def _check_types(tree: exp.Expr, scope: PredicateScope) -> None:
     """Catch a text column compared with a number (or the reverse) now, not at run time."""
-    for node in tree.find_all(*_COMPARISONS, exp.In, exp.Between):
+    for node in tree.find_all(*COMPARISONS, exp.In, exp.Between):
         column = node.this
         if not isinstance(column, exp.Column):
             continue
@@ -469,7 +367,7 @@ def _check_types(tree: exp.Expr, scope: PredicateScope) -> None:
             continue
         if kind == ColumnType.TEXT and any(not _is_string(value) for value in values):
             raise PredicateError(f"{column.name} is text: compare it with text such as 'GB'")
-        if kind in _NUMERIC and any(_is_string(value) for value in values):
+        if kind in NUMERIC and any(_is_string(value) for value in values):
             raise PredicateError(f"{column.name} is a number: compare it with a number such as 500")
 
 

@@ -29,12 +29,8 @@ from segment_pipeline.definitions.conditions import (
     iter_leaves,
 )
 from segment_pipeline.definitions.models import Model
-from segment_pipeline.definitions.predicates import (
-    PROPERTIES,
-    PredicateScope,
-    event_scope,
-    parse_predicate,
-)
+from segment_pipeline.definitions.predicate_rules import PROPERTIES
+from segment_pipeline.definitions.predicates import PredicateScope, event_scope, parse_predicate
 from segment_pipeline.definitions.sources import ENTITY_KEYS, ColumnType, EntityType, Sources
 from segment_pipeline.definitions.yaml_files import (
     NAME_PATTERN,

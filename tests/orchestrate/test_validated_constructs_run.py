@@ -24,7 +24,7 @@ from segment_pipeline.definitions.condition_loader import CONDITION_KEYS
 from segment_pipeline.definitions.condition_values import COUNT_KEYS, WINDOW_KEYS
 from segment_pipeline.definitions.conditions import iter_leaves
 from segment_pipeline.definitions.event_conditions import EventCondition
-from segment_pipeline.definitions.predicates import ALLOWED_FUNCTIONS, ALLOWED_NODES
+from segment_pipeline.definitions.predicate_rules import ALLOWED_FUNCTIONS, ALLOWED_NODES
 from segment_pipeline.definitions.project import load_project
 from segment_pipeline.definitions.sources import ColumnType, Sources
 from segment_pipeline.errors import EngineError
