@@ -5,23 +5,37 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from segment_pipeline.cli.options import DATE, Context, day_or_none
 from segment_pipeline.cli.output import console, frame_table, user_errors
 
+if TYPE_CHECKING:
+    from segment_pipeline.warehouse.engine import Warehouse
 
-@click.command()
-@click.argument("segment")
-@click.option(
+
+#: The day a reading command looks at.
+SNAPSHOT_DATE = click.option(
     "--date",
     "day",
     type=DATE,
     default=None,
     help="Snapshot date (default: the latest materialised one, else yesterday).",
 )
+
+
+def _snapshot_date(warehouse: Warehouse, day: datetime | None) -> date:
+    """The day given, else the latest materialised one, else yesterday (a new warehouse)."""
+    from segment_pipeline.report import latest_snapshot_date
+
+    return day_or_none(day) or latest_snapshot_date(warehouse) or (date.today() - timedelta(days=1))
+
+
+@click.command()
+@click.argument("segment")
+@SNAPSHOT_DATE
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.pass_obj
 @user_errors
@@ -31,18 +45,13 @@ def preview(obj: Context, segment: str, day: datetime | None, limit: int) -> Non
     from segment_pipeline.definitions.project import load_project
     from segment_pipeline.errors import ConfigError
     from segment_pipeline.evaluate.preview import preview_segment
-    from segment_pipeline.report import latest_snapshot_date
     from segment_pipeline.warehouse.engine import Warehouse
 
     project = load_project(obj.project_dir)
     if segment not in project.segments:
         raise ConfigError(f"unknown segment {segment!r}: `segment-pipeline validate` lists them")
     with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
-        snapshot_date = (
-            day_or_none(day)
-            or latest_snapshot_date(warehouse)
-            or (date.today() - timedelta(days=1))
-        )
+        snapshot_date = _snapshot_date(warehouse, day)
         members, contacts = preview_segment(warehouse, project, snapshot_date, segment)
     picked = "" if contacts is None else f", {len(contacts):,} picked contacts"
     console.print(f"{segment} as of {snapshot_date}: {len(members):,} members{picked}")
@@ -57,13 +66,7 @@ def preview(obj: Context, segment: str, day: datetime | None, limit: int) -> Non
 @click.command()
 @click.argument("segment")
 @click.argument("entity_id")
-@click.option(
-    "--date",
-    "day",
-    type=DATE,
-    default=None,
-    help="Snapshot date (default: the latest materialised one, else yesterday).",
-)
+@SNAPSHOT_DATE
 @click.pass_obj
 @user_errors
 def explain(obj: Context, segment: str, entity_id: str, day: datetime | None) -> None:
@@ -74,16 +77,11 @@ def explain(obj: Context, segment: str, entity_id: str, day: datetime | None) ->
     company's explanation, from the day's snapshot."""
     from segment_pipeline.definitions.project import load_project
     from segment_pipeline.explain import explanation
-    from segment_pipeline.report import latest_snapshot_date
     from segment_pipeline.warehouse.engine import Warehouse
 
     project = load_project(obj.project_dir)
     with Warehouse.open(obj.settings().warehouse_settings, read_only=True) as warehouse:
-        snapshot_date = (
-            day_or_none(day)
-            or latest_snapshot_date(warehouse)
-            or (date.today() - timedelta(days=1))
-        )
+        snapshot_date = _snapshot_date(warehouse, day)
         found = explanation(warehouse, project, segment, entity_id, snapshot_date)
     for line in found.lines():
         console.print(line, markup=False, highlight=False, soft_wrap=True)
