@@ -4,6 +4,7 @@ the example project, so the demo works with no repository checkout in sight."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,18 @@ REPO = Path(__file__).resolve().parents[1]
 def test_demo_runs_from_the_built_wheel_in_an_empty_folder(tmp_path: Path) -> None:
     wheels, installed, empty = tmp_path / "wheels", tmp_path / "site", tmp_path / "empty"
     empty.mkdir()
+    # Built from a copy: setuptools leaves a build/ folder beside the sources it builds.
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "data", "dagster_home", "*.egg-info", "__pycache__"
+        ),
+    )
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run(
-        [*pip, "wheel", "--no-deps", "-w", str(wheels), str(REPO)],
+        [*pip, "wheel", "--no-deps", "-w", str(wheels), str(source)],
         check=True,
         timeout=300,
     )
