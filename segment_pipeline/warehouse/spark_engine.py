@@ -235,12 +235,11 @@ class SparkWarehouse(Warehouse):
         A column the rows leave out is NULL, as DuckDB's INSERT naming its columns gives
         (contacts without a declared `company_id` still fill `contacts_history`)."""
         given = set(rows.named_selects)
-        types = self.column_types(table)
         columns = [
             exp.column(name, quoted=True)
             if "*" in given or name in given
-            else exp.alias_(exp.cast(exp.null(), types[name]), name, quoted=True)
-            for name in self.columns(table)
+            else exp.alias_(exp.cast(exp.null(), kind), name, quoted=True)
+            for name, kind in self.column_types(table).items()
         ]
         return exp.select(*columns).from_(rows.subquery("rows", copy=False))
 
