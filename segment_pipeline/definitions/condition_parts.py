@@ -48,8 +48,29 @@ class Predicate(Frozen):
 
     @property
     def sql(self) -> str:
-        """The canonical text: what the definition version hashes and people read."""
+        """The canonical text: what the definition version hashes."""
         return self.canonical
+
+    @property
+    def words(self) -> str:
+        """The text people read: the canonical text with list tests under the names they are
+        written with. Canonically sqlglot writes `ARRAY_CONTAINS(...)` and `... && [...]`,
+        which nobody wrote in a YAML file; the canonical text itself cannot change, since
+        definition versions hash it."""
+        if self.expression.find(exp.ArrayContains, exp.ArrayOverlaps) is None:
+            return self.canonical
+        return self.expression.transform(_as_written).sql(dialect=PREDICATE_DIALECT)
+
+
+def _as_written(node: exp.Expr) -> exp.Expr:
+    """A list test as the YAML function that wrote it; any other node unchanged."""
+    if isinstance(node, exp.ArrayContains):
+        name = "list_contains"
+    elif isinstance(node, exp.ArrayOverlaps):
+        name = "list_has_any"
+    else:
+        return node
+    return exp.Anonymous(this=name, expressions=[node.this, node.expression])
 
 
 #: How a count or an aggregate is compared with its range, by YAML key.

@@ -147,7 +147,7 @@ def describe_leaf(leaf: Leaf) -> str:
     if isinstance(leaf, LastEvent):
         parts = [f"last {describe_leaf(leaf.events)}"]
         if leaf.matches is not None:
-            parts.append(f"matches {leaf.matches.sql}")
+            parts.append(f"matches {leaf.matches.words}")
         if leaf.older_than_days is not None:
             unit = "day" if leaf.older_than_days == 1 else "days"
             parts.append(f"more than {leaf.older_than_days} {unit} ago")
@@ -180,9 +180,9 @@ def describe_leaf(leaf: Leaf) -> str:
             ages.append(f"at most {leaf.at_most_days} days")
         return f"attribute {leaf.column} {' and '.join(ages)} ago"
     if isinstance(leaf, Attribute):
-        return f"attribute {leaf.predicate.sql}"
+        return f"attribute {leaf.predicate.words}"
     if isinstance(leaf, CompanyAttribute):
-        return f"company {leaf.predicate.sql}"
+        return f"company {leaf.predicate.words}"
     if isinstance(leaf, InSegment):
         return f"in segment {leaf.segment}"
     parts = [f"event {_events_words(leaf)}"]
@@ -200,4 +200,4 @@ def _events_words(leaf: EventCondition) -> str:
         words = f"like {leaf.like!r}"
     else:
         words = leaf.event
-    return words if leaf.where is None else f"{words} where {leaf.where.sql}"
+    return words if leaf.where is None else f"{words} where {leaf.where.words}"

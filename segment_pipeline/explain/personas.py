@@ -112,7 +112,7 @@ def _persona_line(personas: Personas, version: Record, at: datetime) -> Line:
         holds=True,
         count=rank,
         sentence=f"persona: {persona.name}, rank {rank} of {len(personas.list)}: "
-        f"{persona.where.sql} holds{before}",
+        f"{persona.where.words} holds{before}",
     )
 
 

@@ -128,6 +128,19 @@ def test_describe_leaf():
     assert describe_leaf(InSegment(segment="churned_accounts")) == "in segment churned_accounts"
 
 
+def test_list_tests_read_as_written_while_the_canonical_text_stays():
+    tags = PredicateScope("company attributes", {"tech_stack": ColumnType.LIST_TEXT})
+    predicate = parse_predicate(
+        "list_has_any(tech_stack, ['hubspot', 'segment']) and not list_contains(tech_stack, 'x')",
+        tags,
+    )
+    assert describe_leaf(CompanyAttribute(predicate=predicate)) == (
+        "company LIST_HAS_ANY(tech_stack, ['hubspot', 'segment'])"
+        " AND NOT LIST_CONTAINS(tech_stack, 'x')"
+    )
+    assert "ARRAY_CONTAINS(tech_stack, 'x')" in predicate.sql
+
+
 def test_sequence_in_words_and_as_a_removal_reason():
     """A sequence reads as its steps in order; when it stops holding the reason says so."""
     from segment_pipeline.evaluate.reasons import Explainer
