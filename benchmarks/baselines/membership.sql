@@ -29,7 +29,7 @@ create or replace temp table bl_companies as
 select * exclude (is_deleted)
 from (
     select company_id, is_deleted, name, domain, industry, employee_count, country,
-           annual_revenue, founded_on
+           annual_revenue, founded_on, tech_stack
     from companies_history
     where landed_on <= $day and updated_at < $as_of
     qualify row_number() over (
@@ -208,6 +208,13 @@ where invite5_30d >= 1
 insert into bl_members
 select 'january_trial_accounts', 'company', company_id from bl_company_facts
 where trial_jan >= 1;
+
+-- A list attribute: what the list holds (a missing list holds nothing, and its NOT neither).
+insert into bl_members
+select 'stripe_stacks', 'company', company_id from bl_company_facts
+where coalesce(list_contains(tech_stack, 'stripe')
+               and list_has_any(tech_stack, ['salesforce', 'snowflake'])
+               and not list_contains(tech_stack, 'segment'), false);
 
 insert into bl_members
 select 'senior_decision_makers', 'contact', contact_id from bl_contact_facts

@@ -13,6 +13,7 @@ import json
 from datetime import date, datetime, time, timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 CONTACT_ATTRIBUTES = [
@@ -23,7 +24,14 @@ CONTACT_ATTRIBUTES = [
     "is_former_employee",
     "signed_up_at",
 ]
-COMPANY_ATTRIBUTES = ["industry", "employee_count", "country", "annual_revenue", "founded_on"]
+COMPANY_ATTRIBUTES = [
+    "industry",
+    "employee_count",
+    "country",
+    "annual_revenue",
+    "founded_on",
+    "tech_stack",
+]
 LINEAGE = ["landed_on", "source_file", "source_line"]
 EVENT_COLUMNS = [
     "contact_id",
@@ -137,6 +145,12 @@ def _counter(events: pd.DataFrame, owner: str, index: pd.Index):
     return count
 
 
+def _tools(value: object) -> set[str] | None:
+    """A list attribute's texts (DuckDB hands a list over as an array) as a set; None where
+    the list is missing (NULL)."""
+    return {str(tool) for tool in value} if isinstance(value, np.ndarray | list) else None
+
+
 def _company_segments(
     companies: pd.DataFrame, events: pd.DataFrame, at: pd.Timestamp
 ) -> dict[str, pd.Index]:
@@ -173,6 +187,16 @@ def _company_segments(
     segments["young_companies"] = index[young]
     segments["expanding_accounts"] = index[(invite5_30d >= 1) & icp]
     segments["january_trial_accounts"] = index[trial_jan >= 1]
+    stacks = companies["tech_stack"].map(_tools)
+    stripe = stacks.map(
+        lambda tools: (
+            tools is not None
+            and "stripe" in tools
+            and bool(tools & {"salesforce", "snowflake"})
+            and "segment" not in tools
+        )
+    )
+    segments["stripe_stacks"] = index[stripe.astype(bool)]
     return segments
 
 

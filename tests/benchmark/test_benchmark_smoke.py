@@ -2,7 +2,7 @@
 
 No timing is asserted (figures on a shared CI machine mean nothing); what must hold is that
 every step runs from a clean work folder, that each figure and target ratio is reported,
-that both baselines compute exactly the members the pipeline's run wrote for all 23
+that both baselines compute exactly the members the pipeline's run wrote for all 24
 segments, that the plot of the cost of a day is drawn from the results, and that the check
 does fail when a baseline's result is wrong.
 """
@@ -65,7 +65,7 @@ def test_tiny_benchmark_runs_and_baselines_agree_and_a_wrong_baseline_fails(
     assert agreement["pipeline_equals_duckdb_sql"], agreement["mismatches"]
     assert agreement["pipeline_equals_pandas"], agreement["mismatches"]
     members = agreement["members"]
-    assert len(members) == 23
+    assert len(members) == 24
     assert sum(1 for count in members.values() if count > 0) >= 10, members
     assert set(document["ratios"]) == {
         "daily_run_over_baseline_a",
