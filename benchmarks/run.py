@@ -3,11 +3,12 @@ reference, medium, large).
 
 Generates the scale's landing zone (kept and reused while its parameters do not change),
 then runs each measured step in its own process against one warehouse, checks that the
-baselines' member sets equal the members the pipeline's run wrote, and prints a table, each
-target of issue 24 as a ratio, and a JSON document (also written to
+baselines' member sets equal the members the pipeline's run wrote, and that baseline (c)'s
+join times equal the ones the recalculation after the definition change wrote, and prints a
+table, each target of issue 24 with its measured ratio, and a JSON document (also written to
 `<work-dir>/<scale>/results.json`, or `--json PATH`). It exits 1 when a baseline disagrees
-with the pipeline (never on timing); `--check-only` repeats that check on the member sets
-the last run left in the work folder.
+with the pipeline (never on timing); `--check-only` repeats that check on what the last run
+left in the work folder.
 
 `--engine spark` runs the pipeline's steps (ingestion, backfill, daily run, definition
 change, the model) on Spark (a local session, or `SEGMENT_PIPELINE_SPARK_REMOTE`) over a
@@ -36,12 +37,14 @@ from benchmarks.steps import StepConfig
 #: The measured steps in the order they run, with the label the table shows.
 STEPS = {
     "generate": "generate the landing zone (setup)",
-    "ingest_history": "ingest every day before the measured one (setup)",
+    "ingest_history": "first load: ingest every day before the measured one (setup)",
+    "baseline_load": "baseline (d): plain DuckDB load of the same files",
     "backfill": "backfill: `segment-pipeline run` over the days before",
     "daily_run": "daily partition: `segment-pipeline run` of one day",
     "baseline_duckdb_sql": "baseline (a): plain DuckDB SQL, members only",
     "baseline_pandas": "baseline (b): hand-written pandas, members only",
     "definition_change": "the same day after one definition change (run)",
+    "baseline_join_times": "baseline (c): join times of the changed segments, SQL",
     "model_cost": "fit-score model for the day, in the pipeline (issue 21)",
 }
 #: Steps that are modules of their own (the others are functions of `benchmarks.steps`).
@@ -114,8 +117,53 @@ def _member_sets(path: Path) -> dict[str, set[tuple[str, str]]]:
     }
 
 
+def _join_times(path: Path) -> dict[tuple[str, str, str], pd.Timestamp]:
+    frame = pd.read_parquet(path)
+    keys = zip(frame["segment"], frame["entity_type"], frame["entity_id"], strict=True)
+    return dict(zip(keys, frame["joined_at"], strict=True))
+
+
+def join_time_agreement(config: StepConfig) -> dict[str, object]:
+    """Whether baseline (c) finds the members of the segments the definition change made
+    stale, each with the join time the recalculation wrote, segment by segment."""
+    from benchmarks.baselines.join_times import SEGMENTS
+
+    ours = _join_times(config.join_times_file("recalculation"))
+    theirs = _join_times(config.join_times_file("baseline_c"))
+    stale = sorted({segment for segment, _, _ in ours})
+    mismatches: list[dict[str, object]] = []
+    for segment in sorted(set(SEGMENTS) | set(stale)):
+        mine = {key: value for key, value in ours.items() if key[0] == segment}
+        other = {key: value for key, value in theirs.items() if key[0] == segment}
+        shared = mine.keys() & other.keys()
+        differing = sorted(key for key in shared if mine[key] != other[key])
+        if mine.keys() != other.keys() or differing or segment not in SEGMENTS:
+            mismatches.append(
+                {
+                    "baseline": "join_times",
+                    "segment": segment,
+                    "only_pipeline": len(mine.keys() - other.keys()),
+                    "only_baseline": len(other.keys() - mine.keys()),
+                    "different_join_time": len(differing),
+                    "example": (
+                        f"{differing[0][2]}: pipeline {mine[differing[0]]}, "
+                        f"baseline {other[differing[0]]}"
+                        if differing
+                        else None
+                    ),
+                }
+            )
+    return {
+        "join_time_segments": list(SEGMENTS),
+        "join_time_members": len(ours),
+        "join_times_equal_baseline_c": not mismatches,
+        "join_time_mismatches": mismatches,
+    }
+
+
 def agreement(config: StepConfig, segments: list[str]) -> dict[str, object]:
-    """Whether each baseline's member sets equal the pipeline's, segment by segment."""
+    """Whether each baseline's member sets equal the pipeline's, segment by segment, and
+    baseline (c)'s join times the recalculation's (when the run left both)."""
     pipeline = _member_sets(config.members_file("pipeline"))
     result: dict[str, object] = {"segments": len(segments)}
     mismatches: list[dict[str, object]] = []
@@ -137,36 +185,75 @@ def agreement(config: StepConfig, segments: list[str]) -> dict[str, object]:
         )
     result["members"] = {segment: len(pipeline.get(segment, set())) for segment in segments}
     result["mismatches"] = mismatches
+    if config.join_times_file("recalculation").is_file():
+        result.update(join_time_agreement(config))
     return result
 
 
 def ratios(figures: dict[str, dict[str, object]]) -> dict[str, float]:
-    """Issue 24's targets as ratios of steps of the same run (wall seconds), with the
-    daily partition's CPU ratio too (it varies less on a shared machine).
+    """Ratios of steps of the same run (wall seconds): issue 24's targets, the daily
+    partition's CPU ratio (it varies less on a shared machine) and the model's."""
 
-    The recalculation is over baseline (a) alone until baseline (c), the join times of the
-    changed segments, exists: that ratio is stricter than the target's (a) + (c).
-    """
+    def seconds(step: str, figure: str = "seconds") -> float:
+        return float(figures[step][figure])  # type: ignore[arg-type]
 
-    def ratio(top: str, bottom: str, figure: str = "seconds", times: float = 1.0) -> float:
-        numerator = float(figures[top][figure])  # type: ignore[arg-type]
-        denominator = times * float(figures[bottom][figure])  # type: ignore[arg-type]
+    def ratio(numerator: float, denominator: float) -> float:
         return round(numerator / denominator, 2) if denominator else float("inf")
 
+    partitions = seconds("backfill", "partitions")
     return {
-        "daily_run_over_baseline_a": ratio("daily_run", "baseline_duckdb_sql"),
-        "daily_run_over_baseline_a_cpu": ratio("daily_run", "baseline_duckdb_sql", "cpu_seconds"),
-        "recalculation_over_baseline_a": ratio("definition_change", "baseline_duckdb_sql"),
-        "backfill_over_daily_run": ratio("backfill", "daily_run"),
-        "backfill_over_days_times_daily_run": ratio(
-            "backfill",
-            "daily_run",
-            times=float(figures["backfill"]["partitions"]),  # type: ignore[arg-type]
+        "daily_run_over_baseline_a": ratio(seconds("daily_run"), seconds("baseline_duckdb_sql")),
+        "daily_run_over_baseline_a_cpu": ratio(
+            seconds("daily_run", "cpu_seconds"), seconds("baseline_duckdb_sql", "cpu_seconds")
         ),
-        "baseline_b_over_daily_run": ratio("baseline_pandas", "daily_run"),
+        "recalculation_over_baseline_a_plus_c": ratio(
+            seconds("definition_change"),
+            seconds("baseline_duckdb_sql") + seconds("baseline_join_times"),
+        ),
+        "first_load_over_baseline_d": ratio(seconds("ingest_history"), seconds("baseline_load")),
+        "backfill_over_daily_run": ratio(seconds("backfill"), seconds("daily_run")),
+        "backfill_over_days_times_daily_run": ratio(
+            seconds("backfill"), partitions * seconds("daily_run")
+        ),
+        "baseline_b_over_daily_run": ratio(seconds("baseline_pandas"), seconds("daily_run")),
         "model_over_select_alone": figures["model_cost"]["over_select_alone"],  # type: ignore[dict-item]
         "model_over_tables_and_select": figures["model_cost"]["over_tables_and_select"],  # type: ignore[dict-item]
     }
+
+
+def targets(
+    figures: dict[str, dict[str, object]], measured: dict[str, float]
+) -> list[dict[str, object]]:
+    """Issue 24's targets that one run measures, each with its measured ratio and limit.
+
+    The backfill's limit is 30x one daily partition for 30 days: for the run's number of
+    days, that many daily partitions (one per day).
+    """
+    partitions = int(figures["backfill"]["partitions"])  # type: ignore[call-overload]
+    rows = [
+        ("daily partition / (a)", "daily_run_over_baseline_a", 1.5),
+        (
+            "recalculation after one definition change / ((a) + (c))",
+            "recalculation_over_baseline_a_plus_c",
+            1.5,
+        ),
+        ("first load / (d)", "first_load_over_baseline_d", 3.0),
+        (
+            f"{partitions}-day backfill / one daily partition",
+            "backfill_over_daily_run",
+            float(partitions),
+        ),
+    ]
+    return [
+        {
+            "target": label,
+            "ratio": name,
+            "measured": measured[name],
+            "limit": limit,
+            "met": measured[name] <= limit,
+        }
+        for label, name, limit in rows
+    ]
 
 
 def _machine(config: StepConfig) -> dict[str, object]:
@@ -197,12 +284,14 @@ def _machine(config: StepConfig) -> dict[str, object]:
 def table(document: dict[str, object]) -> str:
     """The figures as a fixed-width table a person reads."""
     figures: dict[str, dict[str, object]] = document["figures"]  # type: ignore[assignment]
+    machine: dict[str, object] = document["machine"]  # type: ignore[assignment]
+    measured: dict[str, float] = document["ratios"]  # type: ignore[assignment]
+    agreed: dict[str, object] = document["agreement"]  # type: ignore[assignment]
     width = max(len(label) for label in STEPS.values())
     lines = [
         f"segment-pipeline benchmark, scale {document['scale']}, engine "
-        f"{document['machine'].get('engine', 'duckdb')} "  # type: ignore[union-attr]
-        f"({document['machine']['cpus']} cores, DuckDB memory_limit "  # type: ignore[index]
-        f"{document['machine']['duckdb_memory_limit']})",  # type: ignore[index]
+        f"{machine.get('engine', 'duckdb')} ({machine['cpus']} cores, DuckDB memory_limit "
+        f"{machine['duckdb_memory_limit']})",
         f"{'step':<{width}}  {'seconds':>9}  {'CPU s':>9}  {'peak RSS MB':>11}",
         "-" * (width + 35),
     ]
@@ -212,13 +301,25 @@ def table(document: dict[str, object]) -> str:
             f"{label:<{width}}  {figure['seconds']:>9.2f}  {figure['cpu_seconds']:>9.2f}  "
             f"{figure['peak_rss_mb']:>11.0f}"
         )
+    rows: list[dict[str, object]] = document["targets"]  # type: ignore[assignment]
+    wide = max(len(str(row["target"])) for row in rows)
+    lines += [
+        "",
+        f"{'target (issue 24)':<{wide}}  {'measured':>9}  {'limit':>7}  met",
+        "-" * (wide + 27),
+    ]
+    for row in rows:
+        lines.append(
+            f"{row['target']:<{wide}}  {row['measured']:>8.2f}x  {row['limit']:>6.1f}x  "
+            f"{'yes' if row['met'] else 'no'}"
+        )
     lines.append("")
-    for name, value in document["ratios"].items():  # type: ignore[union-attr]
+    for name, value in measured.items():
         lines.append(f"{name:<40} {value:>7.2f}x")
-    agreed = document["agreement"]
     lines.append(
-        f"members agree with baseline (a): {agreed['pipeline_equals_duckdb_sql']}, "  # type: ignore[index]
-        f"with baseline (b): {agreed['pipeline_equals_pandas']}"  # type: ignore[index]
+        f"members agree with baseline (a): {agreed['pipeline_equals_duckdb_sql']}, "
+        f"with baseline (b): {agreed['pipeline_equals_pandas']}; join times agree with "
+        f"baseline (c): {agreed.get('join_times_equal_baseline_c')}"
     )
     return "\n".join(lines)
 
@@ -255,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
             return 2
         figures[step] = measured.as_json()
+    ratio_values = ratios(figures)
     document = {
         "scale": config.scale,
         "params": json.loads(SCALES[config.scale].params(config.seed).model_dump_json()),
@@ -262,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": _machine(config),
         "figures": figures,
-        "ratios": ratios(figures),
+        "ratios": ratio_values,
+        "targets": targets(figures, ratio_values),
         "agreement": {
             **agreement(config, _segments()),
             "model_scores_agree": figures["model_cost"]["scores_agree"],
@@ -287,15 +390,23 @@ def _segments() -> list[str]:
 def _report_agreement(agreed: dict[str, object]) -> int:
     """Exit status of the check: 1, with a line per differing segment, when a baseline's
     members differ from the pipeline's."""
-    mismatches: list[dict[str, object]] = agreed["mismatches"]  # type: ignore[assignment]
+    members: list[dict[str, object]] = agreed["mismatches"]  # type: ignore[assignment]
+    join_times: list[dict[str, object]] = agreed.get("join_time_mismatches", [])  # type: ignore[assignment]
+    mismatches = members + join_times
     if agreed.get("model_scores_agree") is False:
         print("the fit-score model's SELECT alone disagrees with the pipeline", file=sys.stderr)
         return 1
     for mismatch in mismatches:
+        different = (
+            f", {mismatch['different_join_time']} with another join time "
+            f"(e.g. {mismatch['example']})"
+            if mismatch.get("different_join_time")
+            else ""
+        )
         print(
             f"baseline {mismatch['baseline']} disagrees on {mismatch['segment']}: "
             f"{mismatch['only_pipeline']} members only in the pipeline, "
-            f"{mismatch['only_baseline']} only in the baseline",
+            f"{mismatch['only_baseline']} only in the baseline{different}",
             file=sys.stderr,
         )
     return 1 if mismatches else 0

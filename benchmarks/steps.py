@@ -5,7 +5,8 @@ pipeline's steps are whole `segment-pipeline run` processes, as a user runs them
 time includes the interpreter's start, imports and Dagster's run setup, and their CPU is
 the child process's. The baselines time only their queries (the floor). The steps share a
 warehouse and run in the order `run.py` gives them, as a daily operation would: history, a
-backfill, today's run, the baselines on today's data, then a definition change.
+backfill, today's run, the baselines on today's data, then a definition change and the
+baseline of its join times. Baseline (d) reads only the landing zone.
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ class StepConfig:
     def members_file(self, name: str) -> Path:
         """Where a step leaves the member sets it computed, for the agreement check."""
         return self.root / f"members_{name}.parquet"
+
+    def join_times_file(self, name: str) -> Path:
+        """Where a step leaves the join times of the changed segments' members, for the
+        check of baseline (c)."""
+        return self.root / f"join_times_{name}.parquet"
 
     def save(self, path: Path) -> None:
         """Write the config for a step to read."""
@@ -203,15 +209,29 @@ def backfill(config: StepConfig) -> dict[str, object]:
     return {"partitions": config.backfill_days, **_cli_run(config, start, end, PROJECT_DIR)}
 
 
-def _save_snapshot(config: StepConfig, name: str) -> dict[str, object]:
-    """Leave the members and join times the run wrote for the measured day, for the check."""
+def _snapshot(config: StepConfig) -> pd.DataFrame:
+    """The members and join times the run wrote for the measured day."""
     with _connection(config) as connection:
-        frame = connection.execute(
+        return connection.execute(
             "select segment, entity_type, entity_id, joined_at from segment_snapshots "
             "where snapshot_date = $day",
             {"day": config.day},
         ).df()
-    return _save_members(config, name, frame)
+
+
+def _save_snapshot(config: StepConfig, name: str) -> dict[str, object]:
+    """Leave the members the run wrote for the measured day, for the check."""
+    return _save_members(config, name, _snapshot(config))
+
+
+def _save_join_times(config: StepConfig, name: str, frame: pd.DataFrame) -> None:
+    """Leave members with their join times (microseconds, UTC wall time), for the check."""
+    frame = frame[["segment", "entity_type", "entity_id", "joined_at"]].copy()
+    frame[["segment", "entity_type", "entity_id"]] = frame[
+        ["segment", "entity_type", "entity_id"]
+    ].astype(str)
+    frame["joined_at"] = pd.to_datetime(frame["joined_at"]).astype("datetime64[us]")
+    frame.to_parquet(config.join_times_file(name), index=False)
 
 
 def daily_run(config: StepConfig) -> dict[str, object]:
@@ -270,6 +290,34 @@ def baseline_pandas(config: StepConfig) -> dict[str, object]:
     return _baseline(config, "pandas", pandas_impl.members)
 
 
+def baseline_load(config: StepConfig) -> dict[str, object]:
+    """Baseline (d): a plain load of the files the first load ingests (every landing date
+    before the measured day) into a fresh DuckDB file, with the same limits; the load and
+    the file's final checkpoint are timed."""
+    from benchmarks.baselines import plain_load
+    from segment_pipeline.definitions.project import load_project
+
+    sources = load_project(PROJECT_DIR).sources
+    target = config.root / "baseline_load.duckdb"
+    target.unlink(missing_ok=True)
+    limits = {"memory_limit": config.memory_limit, "threads": config.threads}
+    try:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        connection = duckdb.connect(str(target), config=limits)
+        rows = plain_load.load(connection, sources, config.landing, config.days[:-1])
+        connection.close()
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    finally:
+        target.unlink(missing_ok=True)
+        target.with_suffix(".duckdb.wal").unlink(missing_ok=True)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "days": len(config.days) - 1,
+        "rows": rows,
+    }
+
+
 def definition_change(config: StepConfig) -> dict[str, object]:
     """Edit one definition and run the measured day again with `segment-pipeline run`.
 
@@ -291,7 +339,28 @@ def definition_change(config: StepConfig) -> dict[str, object]:
     before = load_project(PROJECT_DIR).segments
     after = load_project(changed_dir).segments
     stale = [name for name, segment in after.items() if segment.version != before[name].version]
-    return {"stale_segments": stale, **_cli_run(config, config.day, config.day, changed_dir)}
+    figures = _cli_run(config, config.day, config.day, changed_dir)
+    snapshot = _snapshot(config)
+    _save_join_times(config, "recalculation", snapshot[snapshot["segment"].isin(stale)])
+    return {"stale_segments": stale, **figures}
+
+
+def baseline_join_times(config: StepConfig) -> dict[str, object]:
+    """Baseline (c): the join times of the changed segments' members (the SQL script), on
+    the same warehouse and limits, timed; left for the check against the recalculation."""
+    from benchmarks.baselines import join_times
+
+    with _connection(config) as connection:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        frame = join_times.join_times(connection, config.day)
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    _save_join_times(config, "baseline_c", frame)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "segments": list(join_times.SEGMENTS),
+        "members": len(frame),
+    }
 
 
 STEPS: dict[str, Callable[[StepConfig], dict[str, object]]] = {
@@ -299,11 +368,13 @@ STEPS: dict[str, Callable[[StepConfig], dict[str, object]]] = {
     for step in (
         generate,
         ingest_history,
+        baseline_load,
         backfill,
         daily_run,
         baseline_duckdb_sql,
         baseline_pandas,
         definition_change,
+        baseline_join_times,
     )
 }
 

@@ -21,11 +21,17 @@ def as_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time())
 
 
-def members(connection: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:
-    """Members of every benchmark segment at `as_of(day)`: segment, entity_type, entity_id."""
+def run_script(connection: duckdb.DuckDBPyConnection, script: Path, day: date) -> None:
+    """Run a baseline's SQL script statement by statement, in UTC, binding `$day` and
+    `$as_of` where a statement uses them."""
     connection.execute("SET TimeZone = 'UTC'")
     values: dict[str, object] = {"day": day, "as_of": as_of(day)}
-    for statement in connection.extract_statements(SCRIPT.read_text()):
+    for statement in connection.extract_statements(script.read_text()):
         wanted = {name: values[name] for name in statement.named_parameters}
         connection.execute(statement, wanted)
+
+
+def members(connection: duckdb.DuckDBPyConnection, day: date) -> pd.DataFrame:
+    """Members of every benchmark segment at `as_of(day)`: segment, entity_type, entity_id."""
+    run_script(connection, SCRIPT, day)
     return connection.execute("select * from bl_members").df()
