@@ -185,7 +185,7 @@ def agreement(config: StepConfig, segments: list[str]) -> dict[str, object]:
         )
     result["members"] = {segment: len(pipeline.get(segment, set())) for segment in segments}
     result["mismatches"] = mismatches
-    if config.join_times_file("recalculation").is_file():
+    if all(config.join_times_file(name).is_file() for name in ("recalculation", "baseline_c")):
         result.update(join_time_agreement(config))
     return result
 
