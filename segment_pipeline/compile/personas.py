@@ -13,13 +13,15 @@ the first pass and so never falls back to a lower-ranked persona.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
 from segment_pipeline.compile.predicates import compile_predicate
 from segment_pipeline.compile.visible import FOREVER
 from segment_pipeline.definitions.segments import Personas
 from segment_pipeline.definitions.sources import Sources
-from segment_pipeline.sql import col, lit, query_template, template
+from segment_pipeline.sql import col, lit, template
 
 #: The columns of a persona ranking (every candidate at a member company) and of picks.
 RANKING_COLUMNS = [
@@ -55,12 +57,11 @@ def best_rank(personas: Personas) -> exp.Expr:
     )
 
 
-def _by_rank(personas: Personas, values: list[exp.Expr]) -> exp.Expr:
-    """`CASE persona_rank WHEN 1 THEN values[0] ...`: a per-persona value for a rank."""
+def _by_rank(personas: Personas, values: list[exp.Expr], rank: str = "persona_rank") -> exp.Expr:
+    """`CASE rank WHEN 1 THEN values[0] ...`: a per-persona value for a rank column."""
     return exp.Case(
         ifs=[
-            exp.If(this=col("persona_rank").eq(lit(rank)), true=value)
-            for rank, value in enumerate(values, start=1)
+            exp.If(this=col(rank).eq(lit(n)), true=value) for n, value in enumerate(values, start=1)
         ]
     )
 
@@ -78,55 +79,136 @@ def is_eligible(sources: Sources) -> exp.Expr:
     return exp.and_(*conditions)
 
 
-def current_candidates(personas: Personas, sources: Sources, versions: str) -> exp.Select:
-    """Every contact whose current version is eligible and matches a persona: its company,
-    persona rank, first-seen time and the start of its current stretch with that key.
+def rank_key(personas: Personas) -> tuple[str, ...]:
+    """What a contact's persona rank depends on: the personas' `where`, in order. Segments
+    whose personas share it share their candidates' columns (`candidates`)."""
+    return tuple(persona.where.sql for persona in personas.list)
 
-    `versions` names a relation shaped like `visible_versions(..., "contact", ...)`.
+
+def _rank_column(index: int) -> str:
+    return f"persona_rank_{index}"
+
+
+def _stretch_column(index: int) -> str:
+    return f"stretch_start_{index}"
+
+
+def candidates(
+    rank_sets: Sequence[Personas], sources: Sources, versions: str, contacts: exp.Query
+) -> exp.Select:
+    """Of `contacts` (a query of contact ids), those whose current version is eligible and
+    matches a persona of some rank set: company, first-seen time, and for each rank set
+    (index i) the persona rank (`persona_rank_i`, NULL when none matches) and the start
+    of the current stretch with that key (`stretch_start_i`). `candidates_of` reads one
+    set's columns.
+
+    One pass over the contacts' versions for every rank set: the windows are the same
+    (by contact, in time), only the keys differ. `versions` names a relation shaped like
+    `visible_versions(..., "contact", ...)`.
     """
     company = col("company_id") if "company_id" in sources.attributes("contact") else exp.null()
-    rank = exp.Case(ifs=[exp.If(this=is_eligible(sources), true=best_rank(personas))])
-    keyed = exp.select(
+    eligible = is_eligible(sources)
+    indexes = range(len(rank_sets))
+    keyed = (
+        exp.select(
+            "entity_id",
+            "valid_from",
+            "valid_to",
+            exp.alias_(company, "company_id"),
+            *(
+                exp.alias_(
+                    exp.Case(ifs=[exp.If(this=eligible.copy(), true=best_rank(personas))]),
+                    _rank_column(i),
+                )
+                for i, personas in enumerate(rank_sets)
+            ),
+        )
+        .from_(versions)
+        .where(col("entity_id").isin(query=contacts))
+    )
+    same_key = (
+        "case when lag(:rank) over by_time is not distinct from :rank"
+        " and lag(company_id) over by_time is not distinct from company_id"
+        " then false else true end"
+    )
+    starts = exp.select(
         "entity_id",
         "valid_from",
         "valid_to",
-        exp.alias_(company, "company_id"),
-        exp.alias_(rank, "persona_rank"),
-    ).from_(versions)
-    starts = query_template(
-        """
-        select entity_id, valid_from, valid_to, company_id, persona_rank,
-               min(valid_from) over (partition by entity_id) as first_seen,
-               case when lag(persona_rank) over by_time is not distinct from persona_rank
-                     and lag(company_id) over by_time is not distinct from company_id
-                    then false else true end as starts_stretch
-        from :keyed
-        window by_time as (partition by entity_id order by valid_from)
-        """,
-        keyed=keyed.subquery("keyed"),
+        "company_id",
+        *(_rank_column(i) for i in indexes),
+        exp.alias_(template("min(valid_from) over (partition by entity_id)"), "first_seen"),
+        *(
+            exp.alias_(template(same_key, rank=col(_rank_column(i))), f"starts_{i}")
+            for i in indexes
+        ),
+    ).from_(keyed.subquery("keyed"))
+    starts.set(
+        "windows",
+        [
+            exp.Window(
+                this=exp.to_identifier("by_time"),
+                partition_by=[col("entity_id")],
+                order=exp.Order(expressions=[exp.Ordered(this=col("valid_from"))]),
+            )
+        ],
     )
-    stretches = query_template(
-        """
-        select entity_id, company_id, persona_rank, first_seen, valid_to,
-               max(case when starts_stretch then valid_from end) over (
-                   partition by entity_id order by valid_from rows unbounded preceding
-               ) as stretch_start
-        from :starts
-        """,
-        starts=starts.subquery("starts"),
+    stretch = (
+        "max(case when :starts then valid_from end) over ("
+        " partition by entity_id order by valid_from rows unbounded preceding)"
     )
+    stretches = exp.select(
+        "entity_id",
+        "company_id",
+        "first_seen",
+        "valid_to",
+        *(_rank_column(i) for i in indexes),
+        *(
+            exp.alias_(template(stretch, starts=col(f"starts_{i}")), _stretch_column(i))
+            for i in indexes
+        ),
+    ).from_(starts.subquery("starts"))
     return (
         exp.select(
             "entity_id",
             "company_id",
-            exp.alias_(_by_rank(personas, [lit(p.name) for p in personas.list]), "persona"),
-            "persona_rank",
             "first_seen",
-            "stretch_start",
+            *(_rank_column(i) for i in indexes),
+            *(_stretch_column(i) for i in indexes),
         )
         .from_(stretches.subquery("stretches"))
         .where(col("valid_to").eq(lit(FOREVER)))
-        .where(col("persona_rank").is_(exp.null()).not_())
+        .where(exp.or_(*(col(_rank_column(i)).is_(exp.null()).not_() for i in indexes)))
+    )
+
+
+def candidates_of(personas: Personas, candidates: str | exp.Expr, index: int) -> exp.Select:
+    """One rank set's candidates (rank set `index` of a `candidates` relation):
+    contact, company, persona and its rank, first-seen time and stretch start."""
+    rank = _rank_column(index)
+    names = [lit(persona.name) for persona in personas.list]
+    return (
+        exp.select(
+            "entity_id",
+            "company_id",
+            exp.alias_(_by_rank(personas, names, rank), "persona"),
+            exp.alias_(col(rank), "persona_rank"),
+            "first_seen",
+            exp.alias_(col(_stretch_column(index)), "stretch_start"),
+        )
+        .from_(candidates)
+        .where(col(rank).is_(exp.null()).not_())
+    )
+
+
+def contacts_at(versions: str, companies: exp.Query) -> exp.Select:
+    """The contacts whose current version is at one of `companies` (a query of ids): the
+    only ones a picking at those companies reads."""
+    return (
+        exp.select("entity_id")
+        .from_(versions)
+        .where(col("valid_to").eq(lit(FOREVER)))
+        .where(col("company_id").isin(query=companies))
     )
 
 

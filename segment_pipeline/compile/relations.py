@@ -82,3 +82,20 @@ def state_members_table(segment: str) -> str:
     """The run's relation of an incremental segment's members before the members the
     state cannot date are dated (`members_table` then holds them all)."""
     return f"state_members__{segment}"
+
+
+def repicked_table(segment: str) -> str:
+    """The run's relation of the member companies of a segment with personas whose
+    contacts are picked anew (`entity_id`, `joined_at`): all of them, or on a day that
+    starts from the previous day's picks, those whose picks may differ."""
+    return f"repicked__{segment}"
+
+
+def persona_candidates_table() -> str:
+    """The run's relation of every persona segment's candidate contacts (one pass)."""
+    return "persona_candidates"
+
+
+def picks_table(segment: str) -> str:
+    """The run's relation of a segment's picked contacts at `as_of`."""
+    return f"picks__{segment}"

@@ -64,7 +64,13 @@ def materialize_day(
             coverage = None
             if segment.personas is not None:
                 with failing_as(segment.name, "picking its personas' contacts"):
-                    coverage = write_picked_contacts(warehouse, segment, project.sources, snapshot)
+                    coverage = write_picked_contacts(
+                        warehouse,
+                        segment,
+                        project.sources,
+                        snapshot,
+                        run.repicked[segment.name],
+                    )
             with failing_as(segment.name, "writing its delta and removal reasons"):
                 delta = write_deltas(run, segment, snapshot_date)
             results[segment.name] = SegmentDay(snapshot, delta, coverage)

@@ -61,6 +61,7 @@ from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.definitions.sources import ENTITY_KEYS, EntityType
 from segment_pipeline.evaluate.failures import failing_as
 from segment_pipeline.evaluate.models import require_list_columns, require_partition
+from segment_pipeline.evaluate.personas import pick_contacts
 from segment_pipeline.evaluate.planning import RunPlan, plan_run, required_segments
 from segment_pipeline.evaluate.states import keep_states, previous_state
 from segment_pipeline.sql import col, lit, union
@@ -87,6 +88,8 @@ class MembershipRun:
         self.writable = not warehouse.read_only
         #: Which segments start from the previous day's state, and from when.
         self.plan = RunPlan()
+        #: For each evaluated segment with personas: companies whose contacts it picked anew.
+        self.repicked: dict[str, int] = {}
         self._current_versions: set[str] = set()
 
     def _materialise(self, relation: Relation) -> None:
@@ -155,7 +158,8 @@ class MembershipRun:
 
     def evaluate(self, segments: list[Segment]) -> None:
         """Materialise the segments' timelines and members (in dependency order), then date
-        the members no state can, all in one pass, and keep the states."""
+        the members no state can, all in one pass, pick the contacts of those with personas
+        (one pass too), and keep the states."""
         for segment in segments:
             with failing_as(segment.name, "evaluating its membership timeline and join times"):
                 self._evaluate(segment)
@@ -163,9 +167,25 @@ class MembershipRun:
         names = [segment.name for segment in segments]
         with failing_as(names, "dating the members the previous state cannot date"):
             self._date_the_rest(incremental)
+        picking = [segment for segment in segments if segment.personas is not None]
+        if picking:
+            with failing_as([s.name for s in picking], "picking its personas' contacts"):
+                self._pick_contacts(picking)
         if self.writable:
             with failing_as(names, "keeping the membership states"):
                 keep_states(self.warehouse, segments, self.snapshot_date)
+
+    def _pick_contacts(self, segments: list[Segment]) -> None:
+        """Each segment's picks at its members; those whose state kept picks start from
+        them, from the instant the day's data can differ on (`evaluate/personas.py`)."""
+        starts = {}
+        for segment in segments:
+            since = self.plan.since_of(segment)
+            if segment.name in self.plan.picks_kept and since is not None:
+                starts[segment.name] = since
+        self.repicked = pick_contacts(
+            self.warehouse, self.project.sources, segments, starts, self.snapshot_date
+        )
 
     def _evaluate(self, segment: Segment) -> None:
         if segment.name in self.plan.incremental:

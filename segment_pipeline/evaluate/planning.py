@@ -16,7 +16,13 @@ from datetime import date, datetime, timedelta
 from segment_pipeline.compile.visible import as_of, first_change
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.definitions.segments import Segment
-from segment_pipeline.evaluate.states import STATE_RUNS, create_state_tables, kept_states
+from segment_pipeline.evaluate.states import (
+    PICK_STATE_RUNS,
+    STATE_RUNS,
+    create_state_tables,
+    kept_picks,
+    kept_states,
+)
 from segment_pipeline.warehouse.engine import Warehouse
 
 
@@ -43,6 +49,8 @@ class RunPlan:
     incremental: frozenset[str] = field(default_factory=frozenset)
     since: datetime | None = None
     since_late: datetime | None = None
+    #: Incremental segments with personas whose state kept their picked contacts.
+    picks_kept: frozenset[str] = field(default_factory=frozenset)
 
     def since_of(self, segment: Segment) -> datetime | None:
         """Where the segment's earliest timeline starts, or None for all history."""
@@ -81,4 +89,11 @@ def plan_run(
     first = warehouse.scalar(first_change(snapshot_date))
     assert isinstance(first, datetime)
     since_late = first - timedelta(microseconds=1) if first < midnight else None
-    return RunPlan(frozenset(incremental), midnight - timedelta(microseconds=1), since_late)
+    picks = kept_picks(warehouse, previous) if warehouse.table_exists(PICK_STATE_RUNS) else set()
+    picks_kept = {
+        segment.name
+        for segment in segments
+        if segment.name in incremental and (segment.name, segment.version) in picks
+    }
+    since = midnight - timedelta(microseconds=1)
+    return RunPlan(frozenset(incremental), since, since_late, frozenset(picks_kept))

@@ -9,12 +9,12 @@ from datetime import date
 import pandas as pd
 from sqlglot import exp
 
-from segment_pipeline.compile.relations import members_table
+from segment_pipeline.compile.relations import picks_table
 from segment_pipeline.definitions.project import Project
 from segment_pipeline.definitions.segments import Segment
 from segment_pipeline.evaluate.membership import MEMBER_COLUMNS, MembershipRun
-from segment_pipeline.evaluate.personas import pick
 from segment_pipeline.evaluate.planning import required_segments
+from segment_pipeline.evaluate.states import PICK_COLUMNS
 from segment_pipeline.warehouse.engine import Warehouse
 
 
@@ -61,6 +61,5 @@ def preview_segment(
     members = run.members(segment)
     if segment.personas is None:
         return members, None
-    companies = exp.select("entity_id", "joined_at").from_(members_table(segment.name))
-    contacts = pick(warehouse, segment, project.sources, companies.subquery())
+    contacts = exp.select(*PICK_COLUMNS).from_(picks_table(segment.name))
     return members, warehouse.query(contacts.order_by("company_id", "persona_rank", "entity_id"))

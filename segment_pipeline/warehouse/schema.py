@@ -116,6 +116,8 @@ PARTITIONS: dict[str, str] = {
     "segment_snapshot_runs": "snapshot_date",
     "membership_states": "snapshot_date",
     "membership_state_runs": "snapshot_date",
+    "picked_contact_states": "snapshot_date",
+    "picked_contact_state_runs": "snapshot_date",
 }
 
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from datetime import date
 
+import dagster as dg
 import pandas as pd
 import pytest
 import yaml
+from sqlglot import exp
 
+from segment_pipeline.evaluate.states import STATE_RUNS
+from segment_pipeline.orchestrate.assets.segments import segment_key
+from segment_pipeline.warehouse import Warehouse, WarehouseSettings
 from tests.conftest import SOURCES
 
-DAY1, DAY2 = date(2026, 1, 5), date(2026, 1, 6)
+DAY1, DAY2, DAY3 = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)
 BEFORE = "2025-12-01T00:00:00Z"
 LATER = "2025-12-02T00:00:00Z"
 CHANGED = "2026-01-06T08:00:00Z"
@@ -34,9 +39,9 @@ def contact(contact_id: str, company: str, **attributes: object) -> dict[str, ob
     return {"contact_id": contact_id, "updated_at": BEFORE, "company_id": company, **attributes}
 
 
-@pytest.fixture
-def accounts(pipeline, project_dir, landing):
-    """Day 1: member companies with picked contacts; day 2: one removal of each reason."""
+def write_accounts(project_dir, landing) -> None:
+    """Day 1: member companies with picked contacts; day 2: one removal of each reason
+    (acme changes nothing)."""
     sources = {
         **SOURCES,
         "contacts": {"columns": {**SOURCES["contacts"]["columns"], "title": "text"}},
@@ -97,6 +102,12 @@ def accounts(pipeline, project_dir, landing):
             },
         ],
     )
+
+
+@pytest.fixture
+def accounts(pipeline, project_dir, landing):
+    """`write_accounts`, both days materialised."""
+    write_accounts(project_dir, landing)
     pipeline.run(DAY1, DAY2)
     return pipeline
 
@@ -183,3 +194,54 @@ def test_moves_are_separate_stretches_in_history(accounts):
     assert mover["added_on"].tolist() == [pd.Timestamp(DAY1), pd.Timestamp(DAY2)]
     assert mover["removal_reason"].tolist()[0] == "left_company"
     assert pd.isna(mover["removed_on"].tolist()[1])
+
+
+def partition_metadata(pipeline, day: date) -> dict[str, object]:
+    """The latest materialisation's metadata of the segment's partition for a day."""
+    records = pipeline.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=segment_key("accounts"), asset_partitions=[str(day)]),
+        limit=1,
+    ).records
+    event = records[0].asset_materialization
+    assert event is not None
+    return {key: value.value for key, value in event.metadata.items()}
+
+
+def at(picked: dict[str, tuple[str, str, int, pd.Timestamp]], company: str) -> dict[str, tuple]:
+    return {contact: row for contact, row in picked.items() if row[0] == company}
+
+
+def test_a_day_repicks_only_the_companies_whose_inputs_changed(pipeline, project_dir, landing):
+    """Day 2 changes contacts at gamma, omega, zeta and theta, moves one to epsilon and
+    takes beta out; acme changes nothing and keeps its rows. Day 3 changes one contact of
+    acme (still a champion): acme alone is picked anew. Without the state, day 3 picks at
+    every company, to the same rows."""
+    write_accounts(project_dir, landing)
+    landing.jsonl(
+        "2026-01-07",
+        "contacts",
+        [
+            {
+                **contact("a_growth", "acme", title="Growth lead"),
+                "updated_at": "2026-01-07T09:00:00Z",
+            }
+        ],
+    )
+    for day in (DAY1, DAY2, DAY3):
+        pipeline.materialize(day)
+    first, second, third = (partition_metadata(pipeline, day) for day in (DAY1, DAY2, DAY3))
+    assert first["companies"] == first["companies_repicked"] == 7
+    assert (second["companies"], second["companies_repicked"]) == (6, 5)
+    assert (third["companies"], third["companies_repicked"]) == (6, 1)
+    assert at(picks(pipeline, DAY2), "acme") == at(picks(pipeline, DAY1), "acme")
+    day2, day3 = picks(pipeline, DAY2), picks(pipeline, DAY3)
+    assert {c: r for c, r in day3.items() if r[0] != "acme"} == {
+        c: r for c, r in day2.items() if r[0] != "acme"
+    }
+    assert day3["a_growth"] == day2["a_growth"]
+    with Warehouse.open(WarehouseSettings(path=pipeline.settings.warehouse)) as warehouse:
+        warehouse.execute(exp.delete(STATE_RUNS))
+    pipeline.materialize(DAY3)
+    full = partition_metadata(pipeline, DAY3)
+    assert (full["companies"], full["companies_repicked"]) == (6, 6)
+    assert picks(pipeline, DAY3) == day3

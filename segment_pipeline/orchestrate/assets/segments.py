@@ -135,6 +135,7 @@ def day_metadata(result: SegmentDay) -> dict[str, int]:
             "companies": result.coverage.companies,
             "companies_with_contacts": result.coverage.covered,
             "picked_contacts": result.coverage.contacts,
+            "companies_repicked": result.coverage.repicked,
             "contacts_added": delta.contacts_added,
             "contacts_removed": sum(removed.values()),
             **{f"contacts_removed_{reason}": removed.get(reason, 0) for reason in CONTACT_REASONS},
