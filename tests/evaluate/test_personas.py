@@ -11,9 +11,13 @@ import pytest
 import yaml
 from sqlglot import exp
 
+from segment_pipeline.definitions.project import load_project
+from segment_pipeline.evaluate.daily import materialize_day
 from segment_pipeline.evaluate.states import STATE_RUNS
+from segment_pipeline.ingest.landing import ingest_landing_date
 from segment_pipeline.orchestrate.assets.segments import segment_key
 from segment_pipeline.warehouse import Warehouse, WarehouseSettings
+from segment_pipeline.warehouse.schema import ensure_schema
 from tests.conftest import SOURCES
 
 DAY1, DAY2, DAY3 = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)
@@ -245,3 +249,45 @@ def test_a_day_repicks_only_the_companies_whose_inputs_changed(pipeline, project
     full = partition_metadata(pipeline, DAY3)
     assert (full["companies"], full["companies_repicked"]) == (6, 6)
     assert picks(pipeline, DAY3) == day3
+
+
+def test_persona_segments_of_a_run_pick_as_each_alone(project_dir, landing, tmp_path):
+    """Three persona segments in one run (one pass for their candidates): two rank alike
+    (sharing columns), one in the other order; each picks, both days, what it picks alone."""
+    write_accounts(project_dir, landing)
+    project_dir.segment(
+        "accounts_too", {**ACCOUNTS, "where": {"attribute": "employee_count >= 100"}}
+    )
+    personas = ACCOUNTS["personas"]
+    assert isinstance(personas, dict)
+    growth_first = {**personas, "list": personas["list"][::-1]}
+    project_dir.segment("growth_first", {**ACCOUNTS, "personas": growth_first})
+    project = load_project(project_dir.root)
+    names = ["accounts", "accounts_too", "growth_first"]
+
+    def run(path, segments: list[str]) -> dict[str, list[tuple]]:
+        with Warehouse.open(WarehouseSettings(path=path)) as warehouse:
+            ensure_schema(warehouse, project.sources)
+            for day in (DAY1, DAY2):
+                ingest_landing_date(warehouse, project.sources, landing.root, day)
+                materialize_day(warehouse, project, day, segments)
+            rows = warehouse.rows(
+                exp.select(
+                    "segment", "snapshot_date", "entity_id", "company_id", "persona", "joined_at"
+                )
+                .from_("segment_snapshots")
+                .where(exp.column("entity_type").eq(exp.Literal.string("contact")))
+                .order_by("segment", "snapshot_date", "entity_id")
+            )
+        found: dict[str, list[tuple]] = {name: [] for name in segments}
+        for row in rows:
+            found[row[0]].append(row[1:])
+        return found
+
+    together = run(tmp_path / "together.duckdb", names)
+    for name in names:
+        assert together[name] == run(tmp_path / f"{name}.duckdb", [name])[name], name
+    assert together["accounts"] != together["growth_first"]
+    assert {row[2] for row in together["accounts_too"]} - {
+        row[2] for row in together["accounts"]
+    } == {"small"}
