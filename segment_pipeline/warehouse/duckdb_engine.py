@@ -92,6 +92,13 @@ class PipelineDuckDB(DuckDB):
         }
 
 
+def _column_defs(columns: dict[str, str]) -> list[exp.ColumnDef]:
+    return [
+        exp.ColumnDef(this=exp.to_identifier(column), kind=exp.DataType.build(kind))
+        for column, kind in columns.items()
+    ]
+
+
 class DuckDBWarehouse(Warehouse):
     """Runs sqlglot expressions against one DuckDB connection."""
 
@@ -196,20 +203,34 @@ class DuckDBWarehouse(Warehouse):
     def ensure_table(
         self, name: str, columns: dict[str, str], *, partitioned_by: str | None = None
     ) -> None:
-        schema = exp.Schema(
-            this=exp.to_table(name),
-            expressions=[
-                exp.ColumnDef(this=exp.to_identifier(column), kind=exp.DataType.build(kind))
-                for column, kind in columns.items()
-            ],
+        self.ensure_tables({name: columns})
+
+    def ensure_tables(
+        self, tables: dict[str, dict[str, str]], partitions: dict[str, str] | None = None
+    ) -> None:
+        """What exists is one look-up of the file's columns, so a warehouse already in place
+        (every run after the first, on each open) costs one statement, not two a table."""
+        query = (
+            exp.select("table_name", "column_name")
+            .from_("information_schema.columns")
+            .where(
+                col("table_catalog").eq(exp.func("current_database")),
+                col("table_name").isin(*(lit(name) for name in tables)),
+                copy=False,
+            )
         )
-        self.execute(exp.Create(this=schema, kind="TABLE", exists=True))
-        existing = set(self.columns(name))
-        for column, kind in columns.items():
-            if column not in existing:
-                definition = exp.ColumnDef(
-                    this=exp.to_identifier(column), kind=exp.DataType.build(kind)
-                )
+        existing: dict[str, set[str]] = {}
+        for table, column in self.rows(query):
+            existing.setdefault(str(table), set()).add(str(column))
+        for name, columns in tables.items():
+            if name not in existing:
+                schema = exp.Schema(this=exp.to_table(name), expressions=_column_defs(columns))
+                self.execute(exp.Create(this=schema, kind="TABLE", exists=True))
+                continue
+            added = {
+                column: kind for column, kind in columns.items() if column not in existing[name]
+            }
+            for definition in _column_defs(added):
                 self.execute(exp.Alter(this=exp.to_table(name), kind="TABLE", actions=[definition]))
 
     def create_table_as(

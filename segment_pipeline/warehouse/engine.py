@@ -154,6 +154,14 @@ class Warehouse(ABC):
         splits the table by; replacing rows then rewrites only the partitions concerned.
         """
 
+    def ensure_tables(
+        self, tables: dict[str, dict[str, str]], partitions: dict[str, str] | None = None
+    ) -> None:
+        """`ensure_table` for each table (`partitions`: each one's `partitioned_by`); an
+        engine that can tell what exists in one look-up overrides this."""
+        for name, columns in tables.items():
+            self.ensure_table(name, columns, partitioned_by=(partitions or {}).get(name))
+
     @abstractmethod
     def create_table_as(
         self, name: str, query: exp.Query, *, partitioned_by: str | None = None

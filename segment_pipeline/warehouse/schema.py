@@ -147,5 +147,4 @@ def ensure_schema(warehouse: Warehouse, sources: Sources) -> None:
         "quarantine": QUARANTINE_COLUMNS,
         **OUTPUT_TABLES,
     }
-    for name, columns in tables.items():
-        warehouse.ensure_table(name, columns, partitioned_by=PARTITIONS.get(name))
+    warehouse.ensure_tables(tables, PARTITIONS)

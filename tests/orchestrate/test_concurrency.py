@@ -102,10 +102,11 @@ def test_overlapping_runs_in_two_processes_leave_the_file_intact(
     days = list(DAYS)
     segments = load_project(shared.project).segments
     with Warehouse.open(shared.settings.warehouse_settings, read_only=True) as warehouse:
-        for name, segment in segments.items():
-            assert duplicate_members(warehouse, name, days) == 0
-            assert unbalanced_days(warehouse, name, segment.entity, days) == []
-            assert joins_after_as_of(warehouse, name, days) == 0
+        names = list(segments)
+        assert set(duplicate_members(warehouse, names, days).values()) == {0}
+        entities = {name: [segment.entity] for name, segment in segments.items()}
+        assert unbalanced_days(warehouse, entities, days) == {name: [] for name in names}
+        assert set(joins_after_as_of(warehouse, names, days).values()) == {0}
 
     for file in materialized.csv_dir.rglob("*.csv"):
         twin = shared.csv_dir / file.relative_to(materialized.csv_dir)

@@ -221,20 +221,10 @@ def build_segment_assets(
                     results[name].append(result)
             for name in names:
                 rebuild_history(warehouse, name, since=min(days))
-            audits = {
-                name: (
-                    duplicate_members(warehouse, name, days),
-                    sorted(
-                        {
-                            day
-                            for entity in _entity_types(current.segments[name])
-                            for day in unbalanced_days(warehouse, name, entity, days)
-                        }
-                    ),
-                    joins_after_as_of(warehouse, name, days),
-                )
-                for name in names
-            }
+            duplicates = duplicate_members(warehouse, names, days)
+            entity_types = {name: _entity_types(current.segments[name]) for name in names}
+            unbalanced = unbalanced_days(warehouse, entity_types, days)
+            late_joins = joins_after_as_of(warehouse, names, days)
         for name in names:
             key = segment_key(name)
             for day, result in zip(days, results[name], strict=True):
@@ -248,14 +238,16 @@ def build_segment_assets(
                 asset_key=key,
                 metadata={**_metadata(days, results[name]), **limits, **_change(changes[name])},
             )
-            duplicates, unbalanced, late_joins = audits[name]
             outcomes: dict[str, tuple[bool, dict[str, RawMetadataValue]]] = {
-                "no_duplicate_members": (duplicates == 0, {"duplicates": duplicates}),
+                "no_duplicate_members": (duplicates[name] == 0, {"duplicates": duplicates[name]}),
                 "delta_balances": (
-                    not unbalanced,
-                    {"unbalanced_days": ", ".join(map(str, unbalanced)) or "-"},
+                    not unbalanced[name],
+                    {"unbalanced_days": ", ".join(map(str, unbalanced[name])) or "-"},
                 ),
-                "joined_at_not_after_as_of": (late_joins == 0, {"bad_join_times": late_joins}),
+                "joined_at_not_after_as_of": (
+                    late_joins[name] == 0,
+                    {"bad_join_times": late_joins[name]},
+                ),
             }
             for check, (passed, metadata) in outcomes.items():
                 if dg.AssetCheckKey(key, check) in context.selected_asset_check_keys:
