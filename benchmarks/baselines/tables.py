@@ -44,14 +44,19 @@ def connect(config: StepConfig, *, schema: str | None = None) -> duckdb.DuckDBPy
 
 
 def _view(connection: duckdb.DuckDBPyConnection, folder: Path, schema: str | None) -> None:
-    """`CREATE VIEW <table> AS SELECT ... FROM read_parquet(<folder>/**/*.parquet)`."""
+    """`CREATE VIEW <table> AS SELECT ... FROM read_parquet(<folder>/**/*.parquet)`, by
+    column name: a table's older partitions lack a column added to sources.yml since (Spark
+    reads them as NULL there, and so must the baselines)."""
     hive = any("=" in child.name for child in folder.iterdir() if child.is_dir())
     source = exp.func(
         "read_parquet",
         exp.Literal.string(str(folder / "**" / "*.parquet")),
         exp.EQ(this=exp.column("hive_partitioning"), expression=exp.Boolean(this=hive)),
+        exp.EQ(this=exp.column("union_by_name"), expression=exp.true()),
     )
-    relation = connection.read_parquet(str(folder / "**" / "*.parquet"), hive_partitioning=hive)
+    relation = connection.read_parquet(
+        str(folder / "**" / "*.parquet"), hive_partitioning=hive, union_by_name=True
+    )
     columns = [
         exp.cast(exp.column(name, quoted=True), "TIMESTAMP").as_(name, quoted=True)
         if str(kind) == "TIMESTAMP WITH TIME ZONE"
