@@ -53,30 +53,42 @@ def _sentence(error: BaseException) -> str:
     return "".join(traceback.format_exception_only(error)).strip()
 
 
-def _execute(settings: Settings, **options: Any) -> str:
-    """Run the daily job in this process; a failed step raises its own sentence.
+class _Launcher:
+    """The daily job and a Dagster instance, made once for every run a command launches:
+    building the definitions (the whole project compiled) and opening an instance (Dagster
+    stamps its storage with every migration) cost about a second each, which a range of
+    days would otherwise pay every day.
 
-    The run goes on past a failed step (other segments still run, as in the UI); a failure
-    hook (public `HookContext.op_exception`) keeps the first failed step's exception.
+    A run goes on past a failed step (other segments still run, as in the UI); a failure
+    hook (public `HookContext.op_exception`) keeps the first failed step's exception, so
+    that a failed run raises its own sentence.
     """
-    failures: list[BaseException] = []
 
-    @dg.failure_hook(name="remember_failure")
-    def remember_failure(context: dg.HookContext) -> None:
-        if context.op_exception is not None:
-            failures.append(context.op_exception)
+    def __init__(self, settings: Settings, instance: dg.DagsterInstance) -> None:
+        self._failures: list[BaseException] = []
+        failures = self._failures
 
-    job = build_definitions(settings).resolve_job_def(DAILY_JOB).with_hooks({remember_failure})
-    run_config = {**QUIET, **options.pop("run_config", {})}
-    with _instance() as instance:
-        result = job.execute_in_process(
-            instance=instance, run_config=run_config, raise_on_error=False, **options
+        @dg.failure_hook(name="remember_failure")
+        def remember_failure(context: dg.HookContext) -> None:
+            if context.op_exception is not None:
+                failures.append(context.op_exception)
+
+        definitions = build_definitions(settings)
+        self._job = definitions.resolve_job_def(DAILY_JOB).with_hooks({remember_failure})
+        self._instance = instance
+
+    def execute(self, **options: Any) -> str:
+        """Run the daily job in this process and return its run id; a failed step raises."""
+        self._failures.clear()
+        run_config = {**QUIET, **options.pop("run_config", {})}
+        result = self._job.execute_in_process(
+            instance=self._instance, run_config=run_config, raise_on_error=False, **options
         )
-    if result.success:
-        return result.run_id
-    if failures:
-        raise RunFailed(_sentence(failures[0]))
-    raise RunFailed(f"run {result.run_id} failed")
+        if result.success:
+            return result.run_id
+        if self._failures:
+            raise RunFailed(_sentence(self._failures[0]))
+        raise RunFailed(f"run {result.run_id} failed")
 
 
 def run_partitions(settings: Settings, start: date, end: date) -> list[str]:
@@ -84,15 +96,17 @@ def run_partitions(settings: Settings, start: date, end: date) -> list[str]:
     the run ids. The first failed day stops the range (later days depend on it)."""
     _check_range(settings, start, end)
     days = (start + timedelta(days=offset) for offset in range((end - start).days + 1))
-    return [_execute(settings, partition_key=day.isoformat()) for day in days]
+    with _instance() as instance:
+        launcher = _Launcher(settings, instance)
+        return [launcher.execute(partition_key=day.isoformat()) for day in days]
 
 
 def refresh_static(settings: Settings, segment: str, day: date) -> str:
     """Refresh a static segment's membership at `day` (the UI's launchpad does the same)."""
     _check_range(settings, day, day)
-    return _execute(
-        settings,
-        partition_key=day.isoformat(),
-        asset_selection=[segment_key(segment)],
-        run_config={"ops": {"segment_snapshots": {"config": {"refresh_static": [segment]}}}},
-    )
+    with _instance() as instance:
+        return _Launcher(settings, instance).execute(
+            partition_key=day.isoformat(),
+            asset_selection=[segment_key(segment)],
+            run_config={"ops": {"segment_snapshots": {"config": {"refresh_static": [segment]}}}},
+        )
