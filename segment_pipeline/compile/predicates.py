@@ -22,18 +22,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from segment_pipeline.definitions.condition_parts import Predicate
+from segment_pipeline.definitions.predicate_rules import COMPARISONS
 from segment_pipeline.definitions.predicates import property_path
 
-_COMPARISONS = (
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.NullSafeEQ,
-    exp.NullSafeNEQ,
-)
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.Abs, exp.Round)
 
 
@@ -103,7 +94,7 @@ def _column(name: str, table: str | None) -> exp.Column:
 def _property_casts(tree: exp.Expr) -> dict[int, str]:
     """Property columns that must be read as a number or a boolean, by node identity."""
     casts: dict[int, str] = {}
-    for node in tree.find_all(*_COMPARISONS):
+    for node in tree.find_all(*COMPARISONS):
         left, right = node.this.unnest(), node.expression.unnest()
         for side, other in ((left, right), (right, left)):
             if _is_property(side):

@@ -54,12 +54,8 @@ ALLOWED_FUNCTION_NAMES = (
 )
 
 
-#: Operators and building blocks: everything else is refused.
-ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
-    exp.Paren,
-    exp.And,
-    exp.Or,
-    exp.Not,
+#: The binary comparisons a predicate may use (the compiler reads them too).
+COMPARISONS: tuple[type[exp.Expr], ...] = (
     exp.EQ,
     exp.NEQ,
     exp.GT,
@@ -68,6 +64,15 @@ ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
     exp.LTE,
     exp.NullSafeEQ,
     exp.NullSafeNEQ,
+)
+
+#: Operators and building blocks: everything else is refused.
+ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
+    exp.Paren,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    *COMPARISONS,
     exp.Add,
     exp.Sub,
     exp.Mul,
